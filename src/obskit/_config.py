@@ -1,0 +1,384 @@
+"""``configure()``: providers, exporters, resource, the ``OTEL_*`` environment, shutdown.
+
+All of obskit's global state lives here, in one object. obskit never holds a private provider:
+instrumentation looks tracers and meters up through the OpenTelemetry API on use, so a host that
+sets up OpenTelemetry itself (or runs under ``opentelemetry-instrument``) gets obskit's telemetry
+through its own providers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    ConsoleLogRecordExporter,
+    InMemoryLogRecordExporter,
+    SimpleLogRecordProcessor,
+)
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    InMemoryMetricReader,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import Sampler
+
+from obskit._fanout import LogFanout, SpanFanout
+from obskit.errors import ErrorPolicy
+
+if TYPE_CHECKING:
+    from obskit.conventions import Registry
+
+__all__ = ["Mode", "Telemetry", "configure", "get_settings"]
+
+Exporter = Literal["otlp", "console", "memory", "none"]
+Mode = Literal["off", "warn", "fix", "strict"]
+_EXPORTERS = ("otlp", "console", "memory", "none")
+_MODES = ("off", "warn", "fix", "strict")
+
+_log = logging.getLogger("obskit")
+
+
+@dataclass
+class Settings:
+    """What instrumentation reads on every call; replaced as a whole, never half-updated."""
+
+    error_policy: ErrorPolicy = field(default_factory=ErrorPolicy)
+    mode: Mode = "warn"
+    conventions: Any = None  # a path, a list of paths, or a Registry; resolved lazily
+    registry: Registry | None = None
+
+
+_settings = Settings()
+
+
+def get_settings() -> Settings:
+    return _settings
+
+
+def reset_settings() -> None:
+    """Back to defaults (the pytest plugin calls this between tests)."""
+    global _settings
+    _settings = Settings()
+
+
+@dataclass
+class MemoryTelemetry:
+    """The ``memory`` exporter's stores, read by ``obskit.testing`` and the demo."""
+
+    spans: InMemorySpanExporter
+    logs: InMemoryLogRecordExporter
+    metrics: InMemoryMetricReader | None
+
+
+@dataclass
+class _Sinks:
+    """The fan-out processors attached to the global SDK providers, once per process."""
+
+    spans: SpanFanout = field(default_factory=SpanFanout)
+    logs: LogFanout = field(default_factory=LogFanout)
+    attached_to: set[int] = field(default_factory=set)
+    metric_reader: InMemoryMetricReader | None = None
+
+
+_sinks = _Sinks()
+_lock = threading.RLock()
+
+
+class Telemetry:
+    """The handle ``configure()`` returns: flush and shut down what it set up."""
+
+    def __init__(
+        self,
+        *,
+        service_name: str,
+        exporter: str,
+        tracer_provider: TracerProvider | None,
+        meter_provider: MeterProvider | None,
+        logger_provider: LoggerProvider | None,
+        memory: MemoryTelemetry | None,
+    ) -> None:
+        self.service_name = service_name
+        self.exporter = exporter
+        self.tracer_provider = tracer_provider
+        self.meter_provider = meter_provider
+        self.logger_provider = logger_provider
+        self.memory = memory
+        self._shut_down = False
+
+    def force_flush(self, timeout_millis: int = 10_000) -> bool:
+        ok = True
+        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
+            if provider is not None:
+                try:
+                    ok = bool(provider.force_flush(timeout_millis)) and ok
+                except Exception:  # a dead collector must not break shutdown
+                    _log.warning("obskit: flushing %s failed", type(provider).__name__)
+                    ok = False
+        return ok
+
+    def shutdown(self) -> None:
+        """Flush and stop exporting; safe to call more than once (it also runs at exit)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
+            if provider is not None:
+                try:
+                    provider.shutdown()
+                except Exception:
+                    _log.warning("obskit: shutting down %s failed", type(provider).__name__)
+
+    def __repr__(self) -> str:
+        return f"Telemetry(service_name={self.service_name!r}, exporter={self.exporter!r})"
+
+
+_configured: Telemetry | None = None
+
+
+def configure(
+    service_name: str | None = None,
+    *,
+    service_version: str | None = None,
+    environment: str | None = None,
+    exporter: Exporter | None = None,
+    endpoint: str | None = None,
+    protocol: Literal["grpc", "http/protobuf"] | None = None,
+    sampler: Sampler | None = None,
+    conventions: str | Path | Sequence[str | Path] | Registry | None = None,
+    mode: Mode = "warn",
+    errors: ErrorPolicy | None = None,
+    resource_attributes: dict[str, str] | None = None,
+) -> Telemetry:
+    """Set up tracing, metrics and logs for this service; call once, early.
+
+    ``exporter`` defaults to ``OTEL_TRACES_EXPORTER``, else ``otlp`` (``OTEL_EXPORTER_OTLP_*``
+    respected; ``protocol`` defaults to ``OTEL_EXPORTER_OTLP_PROTOCOL``, else ``http/protobuf``).
+    The sampler comes from ``OTEL_TRACES_SAMPLER``/``OTEL_TRACES_SAMPLER_ARG`` unless given.
+    Calling it again keeps the first call's providers, updates the conventions, mode and error
+    policy, and says so.
+    """
+    global _configured, _settings
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    chosen = exporter or os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(",")[0].strip()
+    if chosen not in _EXPORTERS:
+        raise ValueError(f"exporter must be one of {', '.join(_EXPORTERS)}, not {chosen!r}")
+    with _lock:
+        _settings = Settings(
+            error_policy=errors or ErrorPolicy(),
+            mode=mode,
+            conventions=conventions,
+        )
+        _notify_settings_changed()
+        if _configured is not None:
+            warnings.warn(
+                f"obskit.configure() was already called for {_configured.service_name!r}; "
+                "keeping its providers and exporters, updating conventions, mode and errors",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return _configured
+        name = service_name or os.environ.get("OTEL_SERVICE_NAME") or _script_name()
+        resource = Resource.create(
+            {
+                "service.name": name,
+                **({"service.version": service_version} if service_version else {}),
+                "deployment.environment.name": environment
+                or os.environ.get("OBSKIT_ENVIRONMENT", "development"),
+                **(resource_attributes or {}),
+            }
+        )
+        telemetry = _install(name, chosen, resource, endpoint, protocol, sampler)
+        _configured = telemetry
+        atexit.register(telemetry.shutdown)
+        return telemetry
+
+
+def _script_name() -> str:
+    main = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    return Path(main).stem or "unknown_service"
+
+
+def _install(
+    name: str,
+    exporter: str,
+    resource: Resource,
+    endpoint: str | None,
+    protocol: str | None,
+    sampler: Sampler | None,
+) -> Telemetry:
+    existing = trace.get_tracer_provider()
+    if _is_sdk_provider(existing):
+        _log.info("obskit: OpenTelemetry is already set up by the host; using its providers")
+        attach_sinks()
+        return Telemetry(
+            service_name=name,
+            exporter="host",
+            tracer_provider=None,
+            meter_provider=None,
+            logger_provider=None,
+            memory=None,
+        )
+    proto = protocol or os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+    )
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
+    logger_provider = LoggerProvider(resource=resource)
+    readers: list[MetricReader] = []
+    memory: MemoryTelemetry | None = None
+    if exporter == "otlp":
+        span_exporter, log_exporter, metric_exporter = _otlp_exporters(proto, endpoint)
+        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+        logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
+        readers.append(PeriodicExportingMetricReader(metric_exporter))
+    elif exporter == "console":
+        tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        logger_provider.add_log_record_processor(
+            SimpleLogRecordProcessor(ConsoleLogRecordExporter())
+        )
+        readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+    elif exporter == "memory":
+        memory = MemoryTelemetry(
+            spans=InMemorySpanExporter(),
+            logs=InMemoryLogRecordExporter(),  # type: ignore[no-untyped-call]
+            metrics=None,
+        )
+        tracer_provider.add_span_processor(SimpleSpanProcessor(memory.spans))
+        logger_provider.add_log_record_processor(SimpleLogRecordProcessor(memory.logs))
+    metric_reader = capture_metric_reader()
+    readers.append(metric_reader)
+    if memory is not None:
+        memory.metrics = metric_reader
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    _logs.set_logger_provider(logger_provider)
+    attach_sinks()
+    return Telemetry(
+        service_name=name,
+        exporter=exporter,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        memory=memory,
+    )
+
+
+def _otlp_exporters(protocol: str, endpoint: str | None) -> tuple[Any, Any, Any]:
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return (
+            OTLPSpanExporter(endpoint=endpoint),
+            OTLPLogExporter(endpoint=endpoint),
+            OTLPMetricExporter(endpoint=endpoint),
+        )
+    if protocol != "http/protobuf":
+        raise ValueError(f"OTLP protocol must be 'grpc' or 'http/protobuf', not {protocol!r}")
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import (
+        OTLPLogExporter as HTTPLogExporter,
+    )
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+        OTLPMetricExporter as HTTPMetricExporter,
+    )
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HTTPSpanExporter,
+    )
+
+    base = endpoint.rstrip("/") if endpoint else None
+    return (
+        HTTPSpanExporter(endpoint=f"{base}/v1/traces" if base else None),
+        HTTPLogExporter(endpoint=f"{base}/v1/logs" if base else None),
+        HTTPMetricExporter(endpoint=f"{base}/v1/metrics" if base else None),
+    )
+
+
+def _is_sdk_provider(provider: object) -> bool:
+    return isinstance(provider, TracerProvider)
+
+
+def capture_metric_reader() -> InMemoryMetricReader:
+    """The one in-memory metric reader obskit's own meter provider carries (for capture)."""
+    if _sinks.metric_reader is None:
+        from opentelemetry.sdk.metrics import Counter, Histogram, UpDownCounter
+        from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+        delta = AggregationTemporality.DELTA
+        _sinks.metric_reader = InMemoryMetricReader(
+            preferred_temporality={Counter: delta, Histogram: delta, UpDownCounter: delta}
+        )
+    return _sinks.metric_reader
+
+
+def attach_sinks() -> tuple[SpanFanout, LogFanout]:
+    """Attach obskit's fan-out processors to the global SDK providers (once each)."""
+    with _lock:
+        tracer_provider = trace.get_tracer_provider()
+        if isinstance(tracer_provider, TracerProvider) and id(tracer_provider) not in (
+            _sinks.attached_to
+        ):
+            tracer_provider.add_span_processor(_sinks.spans)
+            _sinks.attached_to.add(id(tracer_provider))
+        logger_provider = _logs.get_logger_provider()
+        if isinstance(logger_provider, LoggerProvider) and id(logger_provider) not in (
+            _sinks.attached_to
+        ):
+            logger_provider.add_log_record_processor(_sinks.logs)
+            _sinks.attached_to.add(id(logger_provider))
+    return _sinks.spans, _sinks.logs
+
+
+def ensure_sdk_for_capture() -> None:
+    """Tests without ``configure()``: install obskit's SDK providers, recording everything."""
+    with _lock:
+        if not _is_sdk_provider(trace.get_tracer_provider()):
+            resource = Resource.create({"service.name": "test"})
+            trace.set_tracer_provider(TracerProvider(resource=resource))
+            if not isinstance(_logs.get_logger_provider(), LoggerProvider):
+                _logs.set_logger_provider(LoggerProvider(resource=resource))
+            if not isinstance(metrics.get_meter_provider(), MeterProvider):
+                metrics.set_meter_provider(
+                    MeterProvider(resource=resource, metric_readers=[capture_metric_reader()])
+                )
+        attach_sinks()
+
+
+_listeners: list[Any] = []
+
+
+def on_settings_changed(listener: Any) -> None:
+    """Subsystems (logging, the validator) rebuild their caches when settings change."""
+    _listeners.append(listener)
+
+
+def _notify_settings_changed() -> None:
+    for listener in list(_listeners):
+        try:
+            listener()
+        except Exception:
+            _log.warning("obskit: a settings listener failed", exc_info=True)

@@ -1,0 +1,223 @@
+"""The one wrapping mechanism behind ``@traced``, ``@traced.consumer`` and friends.
+
+An *operation* decides, per call, whether anything records (``begin`` returns a :class:`Call`)
+or not (``begin`` returns None and the plain function runs, with ``passthrough`` as the only
+extra work). This module turns an operation into a wrapper of the right shape for sync
+functions, coroutines, generators and async generators, built on ``wrapt`` so methods,
+staticmethods and classmethods keep their binding and signatures.
+
+Generators never keep a context attached across a ``yield``: the span's context is attached each
+time the generator body runs and detached before control returns to the caller, so a generator
+abandoned half-way cannot leave a stale context behind (and "Failed to detach context" cannot
+happen).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator
+from contextvars import Token
+from typing import Any, Protocol, TypeVar
+
+import wrapt
+from opentelemetry import context as context_api
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Call(Protocol):
+    """One recorded invocation."""
+
+    def attach(self) -> Token[context_api.Context]: ...
+
+    def failed(self, exc: BaseException) -> bool:
+        """Record the failure; True when the exception must be re-raised."""
+
+    def finish(self) -> None:
+        """End the span and record metrics (after success or a recorded failure)."""
+
+
+class Operation(Protocol):
+    def begin(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Call | None: ...
+
+    def passthrough(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Token[Any] | None:
+        """Without an SDK: what the call needs anyway (e.g. the incoming context, lazily)."""
+
+    def end_passthrough(self, token: Token[Any] | None) -> None: ...
+
+    def swallow(self, exc: BaseException) -> bool:
+        """Without an SDK: True when the error policy says not to re-raise."""
+
+
+_detach = context_api.detach
+
+
+def wrap(function: F, operation: Operation) -> F:
+    target = getattr(function, "__func__", function)  # staticmethod / classmethod objects
+    if inspect.isasyncgenfunction(target):
+        shape = _async_generator_wrapper
+    elif inspect.iscoroutinefunction(target):
+        shape = _coroutine_wrapper
+    elif inspect.isgeneratorfunction(target):
+        shape = _generator_wrapper
+    else:
+        shape = _sync_wrapper
+    wrapper: F = wrapt.decorator(shape(operation))(function)  # type: ignore[assignment]
+    return wrapper
+
+
+def _sync_wrapper(op: Operation) -> Callable[..., Any]:
+    begin, passthrough, end_passthrough, swallow = (
+        op.begin,
+        op.passthrough,
+        op.end_passthrough,
+        op.swallow,
+    )
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        call = begin(instance, args, kwargs)
+        if call is None:
+            token = passthrough(instance, args, kwargs)
+            try:
+                return wrapped(*args, **kwargs)
+            except BaseException as exc:
+                if swallow(exc):
+                    return None
+                raise
+            finally:
+                end_passthrough(token)
+        attached = call.attach()
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _detach(attached)
+            reraise = call.failed(exc)
+            call.finish()
+            if reraise:
+                raise
+            return None
+        _detach(attached)
+        call.finish()
+        return result
+
+    return wrapper
+
+
+def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
+    async def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        call = op.begin(instance, args, kwargs)
+        if call is None:
+            token = op.passthrough(instance, args, kwargs)
+            try:
+                return await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                if op.swallow(exc):
+                    return None
+                raise
+            finally:
+                op.end_passthrough(token)
+        attached = call.attach()
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _detach(attached)
+            reraise = call.failed(exc)
+            call.finish()
+            if reraise:
+                raise
+            return None
+        _detach(attached)
+        call.finish()
+        return result
+
+    return wrapper
+
+
+def _generator_wrapper(op: Operation) -> Callable[..., Any]:
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Generator[Any, Any, Any]:
+        call = op.begin(instance, args, kwargs)
+        if call is None:
+            token = op.passthrough(instance, args, kwargs)
+            op.end_passthrough(token)
+            return (yield from wrapped(*args, **kwargs))
+        return (yield from _drive(wrapped(*args, **kwargs), call))
+
+    return wrapper
+
+
+def _drive(gen: Generator[Any, Any, Any], call: Call) -> Generator[Any, Any, Any]:
+    """``yield from gen`` with the span's context attached only while ``gen`` runs."""
+    send: Any = None
+    throw: BaseException | None = None
+    try:
+        while True:
+            attached = call.attach()
+            try:
+                item = gen.throw(throw) if throw is not None else gen.send(send)
+            finally:
+                _detach(attached)
+            throw = None
+            try:
+                send = yield item
+            except GeneratorExit:
+                gen.close()
+                raise
+            except BaseException as exc:
+                throw = exc
+    except StopIteration as stop:
+        call.finish()
+        return stop.value
+    except GeneratorExit:
+        call.finish()
+        raise
+    except BaseException as exc:
+        if call.failed(exc):
+            call.finish()
+            raise
+        call.finish()
+        return None
+
+
+def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
+    async def wrapper(
+        wrapped: Any, instance: Any, args: Any, kwargs: Any
+    ) -> AsyncGenerator[Any, Any]:
+        call = op.begin(instance, args, kwargs)
+        agen = wrapped(*args, **kwargs)
+        if call is None:
+            async for item in agen:
+                yield item
+            return
+        send: Any = None
+        throw: BaseException | None = None
+        try:
+            while True:
+                attached = call.attach()
+                try:
+                    item = await (agen.athrow(throw) if throw is not None else agen.asend(send))
+                finally:
+                    _detach(attached)
+                throw = None
+                try:
+                    send = yield item
+                except GeneratorExit:
+                    await agen.aclose()
+                    raise
+                except BaseException as exc:
+                    throw = exc
+        except StopAsyncIteration:
+            call.finish()
+        except GeneratorExit:
+            call.finish()
+            raise
+        except BaseException as exc:
+            reraise = call.failed(exc)
+            call.finish()
+            if reraise:
+                raise
+
+    return wrapper

@@ -1,0 +1,93 @@
+"""A recorded call: its span, its context, its outcome and its metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextvars import Token
+from typing import Any
+
+from opentelemetry import context as context_api
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
+
+from obskit import _semconv as sc
+from obskit.errors import ErrorKind, ErrorPolicy, error_type
+
+_log = logging.getLogger("obskit")
+
+_set_span_in_context = trace.set_span_in_context
+_attach = context_api.attach
+_ERROR_STATUS_CACHE: dict[str, Status] = {}
+
+
+def record_outcome(
+    span: Span, exc: BaseException, policy: ErrorPolicy, *, record_exception: bool = True
+) -> ErrorKind:
+    """Classify ``exc`` and put the verdict on the span: attributes, status, exception event."""
+    kind = policy.classify(exc)
+    etype = error_type(exc)
+    if span.is_recording():
+        span.set_attribute(sc.ERROR_TYPE, etype)
+        span.set_attribute(sc.OBSKIT_ERROR_KIND, kind.value)
+        span.set_attribute(sc.OBSKIT_OUTCOME, kind.value)
+        if record_exception:
+            span.record_exception(exc, escaped=policy.should_reraise(kind))
+        if kind.is_span_error:
+            span.set_status(Status(StatusCode.ERROR, f"{kind.value}: {exc}"[:256]))
+    return kind
+
+
+class SpanCall:
+    """Implements ``_instrument.Call`` for one span; subclasses add metrics."""
+
+    __slots__ = ("context", "kind", "policy", "record_exception", "reraise_all", "span", "start")
+
+    def __init__(
+        self,
+        span: Span,
+        parent: context_api.Context | None,
+        policy: ErrorPolicy,
+        *,
+        record_exception: bool = True,
+        reraise_all: bool = True,
+    ) -> None:
+        self.span = span
+        self.context = _set_span_in_context(span, parent)
+        self.policy = policy
+        self.record_exception = record_exception
+        self.reraise_all = reraise_all
+        self.kind: ErrorKind | None = None
+        self.start = time.perf_counter()
+
+    def attach(self) -> Token[context_api.Context]:
+        return _attach(self.context)
+
+    def failed(self, exc: BaseException) -> bool:
+        try:
+            self.kind = record_outcome(
+                self.span, exc, self.policy, record_exception=self.record_exception
+            )
+        except Exception:  # instrumentation must never change what the caller sees
+            _log.warning("obskit: recording a failure raised", exc_info=True)
+            return True
+        return self.reraise_all or self.policy.should_reraise(self.kind)
+
+    def finish(self) -> None:
+        self.span.end()
+
+
+def call_attributes(
+    attributes: dict[str, Any] | Callable[..., dict[str, Any]] | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> dict[str, Any] | None:
+    """User attributes for this call: a dict, or a callable of the function's arguments."""
+    if attributes is None or isinstance(attributes, dict):
+        return attributes
+    try:
+        return dict(attributes(*args, **kwargs))
+    except Exception:
+        _log.warning("obskit: the attributes= callable raised; no attributes added", exc_info=True)
+        return None

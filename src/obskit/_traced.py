@@ -1,0 +1,196 @@
+"""``obskit.traced``: the decorator for plain functions, with ``.consumer``, ``.batch_consumer``
+and ``.producer`` for messaging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import Token
+from typing import Any, TypeVar, overload
+
+from opentelemetry import context as context_api
+from opentelemetry.trace import SpanKind
+
+from obskit._config import get_settings
+from obskit._instrument import wrap
+from obskit._providers import sdk_tracer
+from obskit._spans import SpanCall, call_attributes
+from obskit.errors import ErrorPolicy
+from obskit.messaging._consumer import (
+    Attributes,
+    BatchConsumerOperation,
+    ConsumerOperation,
+    Destination,
+    MessageSelector,
+    Sequencer,
+)
+from obskit.messaging._producer import ProducerOperation
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FunctionOperation:
+    """An INTERNAL span named after the function. Exceptions are classified and re-raised."""
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        *,
+        name: str | None,
+        attributes: Attributes,
+        record_exception: bool,
+        errors: ErrorPolicy | None,
+        kind: SpanKind,
+    ) -> None:
+        self.span_name: str = name or str(getattr(function, "__qualname__", repr(function)))
+        self.attributes = attributes
+        self.record_exception = record_exception
+        self.errors = errors
+        self.kind = kind
+
+    def begin(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        tracer = sdk_tracer()
+        if tracer is None:
+            return None
+        parent = context_api.get_current()
+        span = tracer.start_span(
+            self.span_name,
+            context=parent,
+            kind=self.kind,
+            attributes=call_attributes(self.attributes, args, kwargs),
+        )
+        return SpanCall(
+            span,
+            parent,
+            self.errors or get_settings().error_policy,
+            record_exception=self.record_exception,
+        )
+
+    def passthrough(self, instance: Any, args: Any, kwargs: Any) -> Token[Any] | None:
+        return None
+
+    def end_passthrough(self, token: Token[Any] | None) -> None:
+        return None
+
+    def swallow(self, exc: BaseException) -> bool:
+        return False
+
+
+class Traced:
+    """``@traced``, ``@traced(name=..., attributes=...)``, and the messaging forms."""
+
+    @overload
+    def __call__(self, function: F, /) -> F: ...
+
+    @overload
+    def __call__(
+        self,
+        function: None = None,
+        /,
+        *,
+        name: str | None = None,
+        attributes: Attributes = None,
+        record_exception: bool = True,
+        errors: ErrorPolicy | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+    ) -> Callable[[F], F]: ...
+
+    def __call__(
+        self,
+        function: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        attributes: Attributes = None,
+        record_exception: bool = True,
+        errors: ErrorPolicy | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+    ) -> Any:
+        def decorate(target: F) -> F:
+            return wrap(
+                target,
+                FunctionOperation(
+                    _unwrap_descriptor(target),
+                    name=name,
+                    attributes=attributes,
+                    record_exception=record_exception,
+                    errors=errors,
+                    kind=kind,
+                ),
+            )
+
+        return decorate if function is None else decorate(function)
+
+    def consumer(
+        self,
+        destination: Destination,
+        *,
+        system: str,
+        message: MessageSelector = None,
+        headers: Callable[[Any], object] | None = None,
+        attributes: Attributes = None,
+        errors: ErrorPolicy | None = None,
+        parent: bool = True,
+        sequence: Sequencer | None = None,
+        consumer_group: str | None = None,
+    ) -> Callable[[F], F]:
+        """A CONSUMER span ``process {destination}`` that continues the producer's trace.
+
+        The message is the handler's first argument (after ``self``), or the one ``message``
+        names (a keyword name or a position); pika's ``(channel, method, properties, body)`` is
+        recognised. ``headers`` reads the headers of anything else. Business outcomes are
+        recorded and not re-raised (no retry chain); other failures are re-raised unchanged.
+        """
+        operation = ConsumerOperation(
+            destination,
+            system=system,
+            message=message,
+            headers=headers,
+            attributes=attributes,
+            errors=errors,
+            parent=parent,
+            sequence=sequence,
+            consumer_group=consumer_group,
+        )
+        return lambda function: wrap(function, operation)
+
+    def batch_consumer(
+        self,
+        destination: Destination,
+        *,
+        system: str,
+        message: MessageSelector = None,
+        headers: Callable[[Any], object] | None = None,
+        attributes: Attributes = None,
+        errors: ErrorPolicy | None = None,
+    ) -> Callable[[F], F]:
+        """One CONSUMER span for a batch, with a link to each message's producer."""
+        operation = BatchConsumerOperation(
+            destination,
+            system=system,
+            message=message,
+            headers=headers,
+            attributes=attributes,
+            errors=errors,
+        )
+        return lambda function: wrap(function, operation)
+
+    def producer(
+        self,
+        destination: str,
+        *,
+        system: str,
+        attributes: Attributes = None,
+        errors: ErrorPolicy | None = None,
+    ) -> Callable[[F], F]:
+        """A PRODUCER span ``send {destination}``; call ``obskit.inject(headers)`` inside."""
+        operation = ProducerOperation(
+            destination, system=system, attributes=attributes, errors=errors
+        )
+        return lambda function: wrap(function, operation)
+
+
+def _unwrap_descriptor(target: Any) -> Any:
+    return getattr(target, "__func__", target)
+
+
+traced = Traced()

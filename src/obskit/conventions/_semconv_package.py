@@ -1,0 +1,177 @@
+"""The official semantic conventions, read from the installed semconv package.
+
+``opentelemetry-semantic-conventions`` is generated from the same YAML but keeps only names,
+enums and docstrings, so we parse its *sources* (``ast``: no import of ~100 modules, no
+network): a ``NAME: Final = "x.y"`` constant is an attribute or metric, its docstring's
+``Deprecated: ...`` line is the deprecation (``Replaced by `x`.`` is a rename), a ``*Values``
+enum gives the members. Modules under ``attributes/`` are stable; names found only under
+``_incubating`` are ``development``. Value types other than enums are not recorded in the
+package, so those attributes have ``type=None`` (templates: ``template[any]``).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._model import ENUM, STABLE, Attribute, Metric
+
+_RENAMED = re.compile(r"^(?:Replaced by|Use) `([^`\s]+)`(?: instead)?\.?$")
+_OBSOLETED = re.compile(r"^(?:Removed|Obsoleted|Deprecated, no replacement)", re.IGNORECASE)
+_STABLE_ALIAS = "Deprecated in favor of stable"
+#: the package marks template attributes only by "`<key>` being ..." in the docstring and does
+#: not record their value type
+TEMPLATE_ANY = "template[any]"
+_INSTRUMENT = re.compile(r"^Instrument: (\S+)$", re.MULTILINE)
+_UNIT = re.compile(r"^Unit: (\S+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class SemconvPackage:
+    """What the installed package defines; cached per process."""
+
+    version: str
+    attributes: tuple[Attribute, ...]
+    metrics: tuple[Metric, ...]
+
+
+def _package_dir() -> Path | None:
+    spec = importlib.util.find_spec("opentelemetry.semconv")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _deprecation(doc: str) -> tuple[str | None, str | None]:
+    for line in doc.splitlines():
+        line = line.strip()
+        if line.startswith("Deprecated:"):
+            text = line.removeprefix("Deprecated:").strip()
+            match = _RENAMED.match(text)
+            if match:
+                return "renamed", match.group(1)
+            if _OBSOLETED.match(text):
+                return "obsoleted", None
+            return "uncategorized", None
+    return None, None
+
+
+def _brief(doc: str) -> str:
+    return doc.strip().splitlines()[0].strip() if doc.strip() else ""
+
+
+def _constants(tree: ast.Module) -> Iterator[tuple[str, str, str]]:
+    """``(CONSTANT_NAME, value, docstring)`` for each ``X: Final = "..."`` in a module."""
+    body = tree.body
+    for index, node in enumerate(body):
+        if not (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            continue
+        doc = ""
+        if index + 1 < len(body):
+            following = body[index + 1]
+            if (
+                isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                doc = following.value.value
+        yield node.target.id, node.value.value, doc
+
+
+def _enum_members(tree: ast.Module) -> dict[str, tuple[str | int, ...]]:
+    """``{"MessagingOperationTypeValues": ("create", ...)}``."""
+    found: dict[str, tuple[str | int, ...]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name.endswith("Values"):
+            values = [
+                item.value.value
+                for item in node.body
+                if isinstance(item, ast.Assign)
+                and isinstance(item.value, ast.Constant)
+                and isinstance(item.value.value, (str, int))
+            ]
+            found[node.name] = tuple(values)
+    return found
+
+
+def _enum_class_name(constant: str) -> str:
+    return "".join(part.capitalize() for part in constant.split("_")) + "Values"
+
+
+def _attributes(root: Path) -> list[Attribute]:
+    by_name: dict[str, Attribute] = {}
+    for folder, stability in (
+        (root / "attributes", STABLE),
+        (root / "_incubating" / "attributes", "development"),
+    ):
+        for path in sorted(folder.glob("*_attributes.py")):
+            tree = ast.parse(path.read_bytes(), str(path))
+            enums = _enum_members(tree)
+            for constant, name, doc in _constants(tree):
+                if name in by_name or doc.strip().startswith(_STABLE_ALIAS):
+                    continue
+                reason, renamed_to = _deprecation(doc)
+                members = enums.get(_enum_class_name(constant), ())
+                type_ = ENUM if members else (TEMPLATE_ANY if "`<key>`" in doc else None)
+                by_name[name] = Attribute(
+                    name=name,
+                    type=type_,
+                    brief=_brief(doc),
+                    stability=stability,
+                    deprecated=reason,
+                    renamed_to=renamed_to,
+                    members=members,
+                    source=f"opentelemetry-semantic-conventions:{path.relative_to(root.parent.parent)}",
+                )
+    return list(by_name.values())
+
+
+def _metrics(root: Path) -> list[Metric]:
+    by_name: dict[str, Metric] = {}
+    for folder, stability in (
+        (root / "metrics", STABLE),
+        (root / "_incubating" / "metrics", "development"),
+    ):
+        for path in sorted(folder.glob("*_metrics.py")):
+            tree = ast.parse(path.read_bytes(), str(path))
+            for _constant, name, doc in _constants(tree):
+                if name in by_name or doc.strip().startswith(_STABLE_ALIAS):
+                    continue
+                reason, renamed_to = _deprecation(doc)
+                instrument = _INSTRUMENT.search(doc)
+                unit = _UNIT.search(doc)
+                by_name[name] = Metric(
+                    name=name,
+                    instrument=instrument.group(1) if instrument else None,
+                    unit=unit.group(1) if unit else None,
+                    brief=_brief(doc),
+                    stability=stability,
+                    deprecated=reason,
+                    renamed_to=renamed_to,
+                    source=f"opentelemetry-semantic-conventions:{path.relative_to(root.parent.parent)}",
+                )
+    return list(by_name.values())
+
+
+@functools.cache
+def semconv_package() -> SemconvPackage:
+    """Read the installed package once per process (about 50 ms; later calls are free)."""
+    root = _package_dir()
+    if root is None:  # pragma: no cover - it is a dependency
+        return SemconvPackage("", (), ())
+    version = ""
+    version_file = root / "version" / "__init__.py"
+    if version_file.exists():
+        match = re.search(r'__version__\s*=\s*"([^"]+)"', version_file.read_text(encoding="utf-8"))
+        version = match.group(1) if match else ""
+    return SemconvPackage(version, tuple(_attributes(root)), tuple(_metrics(root)))

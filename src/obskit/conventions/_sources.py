@@ -1,0 +1,45 @@
+"""Building a registry from sources: the installed semconv package, YAML directories, files."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from ._config import RulesConfig
+from ._loader import parse_sources
+from ._model import Attribute, LoadError, Metric
+from ._registry import Registry
+from ._semconv_package import semconv_package
+
+#: obskit's own conventions as installed with the package (a copy of the top-level
+#: ``conventions/`` directory, which is the source of truth; a test keeps them identical).
+BUILTIN_CONVENTIONS: Path = Path(__file__).resolve().parent.parent / "_conventions"
+
+
+def load_registry(
+    *sources: str | Path, semconv: bool = True, config: RulesConfig | None = None
+) -> Registry:
+    """Merge sources into one registry; later sources override earlier ones by name.
+
+    ``semconv=True`` starts from the installed ``opentelemetry-semantic-conventions`` (cached
+    per process). Each source is a directory of YAML (read recursively) or one YAML file. Files
+    that cannot be used are collected in ``registry.errors``; everything else still loads.
+    """
+    attributes: dict[str, Attribute] = {}
+    metrics: dict[str, Metric] = {}
+    errors: list[LoadError] = []
+    if semconv:
+        package = semconv_package()
+        attributes.update((a.name, a) for a in package.attributes)
+        metrics.update((m.name, m) for m in package.metrics)
+    for parsed in parse_sources([Path(source) for source in sources]):
+        attributes.update((d.attribute.name, d.attribute) for d in parsed.attributes)
+        metrics.update((m.name, m) for m in parsed.metrics)
+        errors.extend(parsed.errors)
+    return Registry(attributes, metrics, tuple(errors), config)
+
+
+@functools.cache
+def default_registry() -> Registry:
+    """obskit's built-in conventions over the installed semantic conventions (built once)."""
+    return load_registry(BUILTIN_CONVENTIONS)

@@ -1,0 +1,140 @@
+"""One classification of failures, shared by consumers, producers, plain functions and HTTP.
+
+A business-rule violation is an expected outcome, not a crash; a transient failure is worth a
+retry; a poison message will never succeed; anything else is unexpected. The kind decides the
+span status, ``error.type``, ``obskit.error.kind``, the log level, and whether the exception
+goes back to the caller (the broker client, the web framework).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+__all__ = [
+    "BusinessRuleViolation",
+    "ErrorKind",
+    "ErrorPolicy",
+    "PoisonMessage",
+    "TransientError",
+    "error_type",
+]
+
+
+class ErrorKind(str, enum.Enum):
+    BUSINESS = "business"
+    TRANSIENT = "transient"
+    POISON = "poison"
+    UNEXPECTED = "unexpected"
+
+    @property
+    def is_span_error(self) -> bool:
+        """A business outcome is a result the code expected; everything else failed."""
+        return self is not ErrorKind.BUSINESS
+
+
+class BusinessRuleViolation(Exception):
+    """An expected refusal: stock would go negative, the order is already shipped."""
+
+
+class TransientError(Exception):
+    """A failure that may succeed on retry: a timeout, a lost connection, a busy dependency."""
+
+
+class PoisonMessage(Exception):
+    """A message that can never be processed: undecodable, or failing validation."""
+
+
+_DEFAULT_TYPES: Final[Mapping[ErrorKind, tuple[type[BaseException], ...]]] = {
+    ErrorKind.BUSINESS: (BusinessRuleViolation,),
+    ErrorKind.TRANSIENT: (TransientError, TimeoutError, ConnectionError),
+    ErrorKind.POISON: (PoisonMessage, UnicodeDecodeError, json.JSONDecodeError),
+}
+
+_LOG_LEVELS: Final[Mapping[ErrorKind, str]] = {
+    ErrorKind.BUSINESS: "warning",
+    ErrorKind.TRANSIENT: "warning",
+    ErrorKind.POISON: "error",
+    ErrorKind.UNEXPECTED: "error",
+}
+
+
+def error_type(exc: BaseException) -> str:
+    """The ``error.type`` value: the exception's fully qualified class name (low cardinality)."""
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+@dataclass(frozen=True)
+class ErrorPolicy:
+    """Maps exception types to an :class:`ErrorKind`; subclasses match, the most specific wins.
+
+    ``reraise`` says which kinds go back to the caller. By default business outcomes are
+    recorded and swallowed (so they start no retry chain) and every other kind is re-raised
+    unchanged.
+    """
+
+    business: tuple[type[BaseException], ...] = _DEFAULT_TYPES[ErrorKind.BUSINESS]
+    transient: tuple[type[BaseException], ...] = _DEFAULT_TYPES[ErrorKind.TRANSIENT]
+    poison: tuple[type[BaseException], ...] = _DEFAULT_TYPES[ErrorKind.POISON]
+    reraise: frozenset[ErrorKind] = frozenset(
+        {ErrorKind.TRANSIENT, ErrorKind.POISON, ErrorKind.UNEXPECTED}
+    )
+    _cache: dict[type[BaseException], ErrorKind] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    @classmethod
+    def extend(
+        cls,
+        *,
+        business: Iterable[type[BaseException]] = (),
+        transient: Iterable[type[BaseException]] = (),
+        poison: Iterable[type[BaseException]] = (),
+        reraise: Iterable[ErrorKind | str] | None = None,
+    ) -> ErrorPolicy:
+        """The default policy plus your own exception types."""
+        defaults = cls()
+        return cls(
+            business=defaults.business + tuple(business),
+            transient=defaults.transient + tuple(transient),
+            poison=defaults.poison + tuple(poison),
+            reraise=defaults.reraise
+            if reraise is None
+            else frozenset(ErrorKind(kind) for kind in reraise),
+        )
+
+    def classify(self, exc: BaseException) -> ErrorKind:
+        cls = type(exc)
+        kind = self._cache.get(cls)
+        if kind is None:
+            kind = self._classify_type(cls)
+            self._cache[cls] = kind
+        return kind
+
+    def _classify_type(self, cls: type[BaseException]) -> ErrorKind:
+        # Walk the MRO so the most specific registered base decides, whatever the kind order.
+        table = {
+            registered: kind
+            for kind, types in (
+                (ErrorKind.POISON, self.poison),
+                (ErrorKind.TRANSIENT, self.transient),
+                (ErrorKind.BUSINESS, self.business),
+            )
+            for registered in types
+        }
+        for base in cls.__mro__:
+            if base in table:
+                return table[base]
+        return ErrorKind.UNEXPECTED
+
+    def should_reraise(self, kind: ErrorKind) -> bool:
+        return kind in self.reraise
+
+    @staticmethod
+    def log_level(kind: ErrorKind) -> str:
+        return _LOG_LEVELS[kind]

@@ -1,0 +1,374 @@
+"""Every attribute, log field, metric and event name a Python file emits, found from its AST alone.
+
+This is the only place that walks syntax trees: ``lint``, ``--fix`` and ``drift`` all consume the
+:class:`NameUse` records it yields. Source is parsed, never imported or run.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from obskit.lint import _semconv
+
+__all__ = ["NO_VALUE", "TRIGGERS", "Kind", "NameUse", "Spelling", "extract_names"]
+
+Kind = Literal["attribute", "log_field", "metric", "event"]
+
+
+class _NoValue:
+    """The value is not a literal the linter can see (distinct from a literal ``None``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE: Final = _NoValue()
+
+
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    """Where a name is written literally, for ``--fix``: raw ``ast`` positions (UTF-8 columns)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    style: Literal["string", "keyword"]
+
+
+@dataclass(frozen=True, slots=True)
+class NameUse:
+    """One name a service emits. ``col``/``end_col`` are 1-based character columns.
+
+    ``dynamic`` uses hold the expression text in ``name``: the linter cannot know the name.
+    ``spelling`` is set when the name is a literal that ``--fix`` may rewrite in place.
+    """
+
+    name: str
+    kind: Kind
+    path: str
+    line: int
+    col: int
+    end_col: int
+    value: object = NO_VALUE
+    dynamic: bool = False
+    spelling: Spelling | None = None
+
+
+#: substrings at least one of which any file yielding a name must contain (a cheap pre-filter)
+TRIGGERS: Final = (
+    "attribute",  # set_attribute(s), attributes=
+    "add_event",
+    "create_",  # meter.create_*
+    "extra",  # stdlib logging extra=
+    "bind",  # structlog bind / bind_contextvars
+    ".new(",
+    "log",  # structlog / stdlib loggers
+)
+
+_LOG_LEVELS: Final = frozenset(
+    {"debug", "info", "warning", "warn", "error", "critical", "exception", "msg", "log", "fatal"}
+)
+_LOG_BINDERS: Final = frozenset({"bind", "new"})
+_STDLIB_LOG_KWARGS: Final = frozenset({"exc_info", "stack_info", "stacklevel", "extra"})
+_LOGGER_FACTORIES: Final = frozenset(
+    {"get_logger", "getLogger", "bind", "new", "wrap_logger", "getChild"}
+)
+_METRIC_FACTORIES: Final = frozenset(
+    {
+        "create_counter",
+        "create_histogram",
+        "create_up_down_counter",
+        "create_gauge",
+        "create_observable_counter",
+        "create_observable_gauge",
+        "create_observable_up_down_counter",
+    }
+)
+_SPAN_STARTERS: Final = frozenset({"start_as_current_span", "start_span"})
+#: method -> positional index of its ``attributes`` argument
+_ATTRIBUTE_ARG: Final = {"add_link": 1, "record_exception": 1, "add": 1, "record": 1, "set": 1}
+_TRACED: Final = frozenset({"traced", "publishing"})
+
+
+def extract_names(source: str | bytes, path: str = "<string>") -> Iterator[NameUse]:
+    """Yield every name use in ``source``; raises ``SyntaxError`` / ``ValueError`` if unparsable."""
+    tree = ast.parse(source, filename=path)
+    text = source.decode("utf-8") if isinstance(source, bytes) else source
+    return _Extractor(text, path).run(tree)
+
+
+class _Extractor:
+    """Per-file state: imports, module constants, logger variables, source lines."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self._lines: list[str] | None = None
+        self.constants: dict[str, ast.Constant] = {}
+        self.imports: dict[str, str] = {}
+        self.loggers: set[str] = set()
+
+    # -- positions ------------------------------------------------------------------------
+    def _col(self, line: int, byte_col: int) -> int:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        if 0 < line <= len(self._lines):
+            text = self._lines[line - 1]
+            if not text.isascii():
+                return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
+        return byte_col + 1
+
+    def _use(
+        self,
+        name: str,
+        kind: Kind,
+        node: ast.expr | ast.keyword,
+        *,
+        value: object = NO_VALUE,
+        dynamic: bool = False,
+        spelling: Spelling | None = None,
+        width: int | None = None,
+    ) -> NameUse:
+        line = node.lineno
+        col = self._col(line, node.col_offset)
+        if width is not None:
+            end_col = col + width
+        elif node.end_lineno == line and node.end_col_offset is not None:
+            end_col = self._col(line, node.end_col_offset)
+        else:
+            end_col = col + 1
+        return NameUse(name, kind, self.path, line, col, end_col, value, dynamic, spelling)
+
+    # -- the walk -------------------------------------------------------------------------
+    def run(self, tree: ast.Module) -> Iterator[NameUse]:
+        self._module_constants(tree)
+        calls: list[ast.Call] = []
+        for node in ast.walk(tree):
+            kind = type(node)
+            if kind is ast.Call:
+                calls.append(node)  # type: ignore[arg-type]
+            elif kind is ast.ImportFrom or kind is ast.Import:
+                self._import(node)  # type: ignore[arg-type]
+            elif kind is ast.Assign:
+                self._maybe_logger(node)  # type: ignore[arg-type]
+        for call in calls:
+            yield from self._call(call)
+
+    def _module_constants(self, tree: ast.Module) -> None:
+        def collect(body: list[ast.stmt], prefix: str) -> None:
+            for stmt in body:
+                if isinstance(stmt, ast.Assign):
+                    targets = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+                    value = stmt.value
+                elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    targets, value = [stmt.target.id], stmt.value
+                elif isinstance(stmt, ast.ClassDef) and not prefix:
+                    collect(stmt.body, stmt.name + ".")
+                    continue
+                else:
+                    continue
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    for target in targets:
+                        self.constants[prefix + target] = value
+
+        collect(tree.body, "")
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.ImportFrom):
+            if node.module and node.module.startswith(_semconv.PACKAGE) and not node.level:
+                for alias in node.names:
+                    self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            return
+        for alias in node.names:
+            if alias.name.startswith(_semconv.PACKAGE):
+                if alias.asname:
+                    self.imports[alias.asname] = alias.name
+                else:
+                    self.imports["opentelemetry"] = "opentelemetry"
+
+    def _maybe_logger(self, node: ast.Assign) -> None:
+        value = node.value
+        if isinstance(value, ast.Call) and _terminal(value.func) in _LOGGER_FACTORIES:
+            for target in node.targets:
+                name = _terminal(target)
+                if name:
+                    self.loggers.add(name)
+
+    def _is_logger(self, receiver: ast.expr) -> bool:
+        if isinstance(receiver, ast.Call):
+            return _terminal(receiver.func) in _LOGGER_FACTORIES
+        name = _terminal(receiver)
+        return bool(name) and ("log" in name.lower() or name in self.loggers)
+
+    # -- calls ----------------------------------------------------------------------------
+    def _call(self, call: ast.Call) -> Iterator[NameUse]:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            method, receiver = func.attr, func.value
+        elif isinstance(func, ast.Name):
+            method, receiver = func.id, None
+        else:
+            return
+        args = call.args
+        if method == "set_attribute":
+            name = _arg(call, 0, "key")
+            if name is not None:
+                yield from self._name(name, "attribute", _value(_arg(call, 1, "value")))
+        elif method == "set_attributes":
+            yield from self._mapping(_arg(call, 0, "attributes"), "attribute")
+        elif method in _SPAN_STARTERS:
+            yield from self._mapping(_arg(call, 3, "attributes"), "attribute")
+        elif method == "add_event":
+            name = _arg(call, 0, "name")
+            if name is not None:
+                yield from self._name(name, "event", NO_VALUE)
+            yield from self._mapping(_arg(call, 1, "attributes"), "attribute")
+        elif method in _METRIC_FACTORIES:
+            name = _arg(call, 0, "name")
+            if name is not None:
+                yield from self._name(name, "metric", NO_VALUE)
+        elif method in _ATTRIBUTE_ARG:
+            given = _keyword(call, "attributes")
+            if given is None and len(args) > 1 and isinstance(args[1], ast.Dict):
+                given = args[1]
+            yield from self._mapping(given, "attribute")
+        elif method in _TRACED or (receiver is not None and _terminal(receiver) == "traced"):
+            yield from self._mapping(_keyword(call, "attributes"), "attribute")
+        elif method == "bind_contextvars" or (
+            receiver is not None
+            and (method in _LOG_LEVELS or method in _LOG_BINDERS)
+            and self._is_logger(receiver)
+        ):
+            yield from self._log_call(call)
+
+    def _log_call(self, call: ast.Call) -> Iterator[NameUse]:
+        for keyword in call.keywords:
+            arg = keyword.arg
+            if arg is None:
+                yield from self._mapping(keyword.value, "log_field")
+            elif arg == "extra":
+                yield from self._mapping(keyword.value, "log_field")
+            elif arg not in _STDLIB_LOG_KWARGS:
+                spelling = Spelling(
+                    keyword.lineno,
+                    keyword.col_offset,
+                    keyword.lineno,
+                    keyword.col_offset + len(arg.encode("utf-8")),
+                    "keyword",
+                )
+                yield self._use(
+                    arg,
+                    "log_field",
+                    keyword,
+                    value=_value(keyword.value),
+                    spelling=spelling,
+                    width=len(arg),
+                )
+
+    def _mapping(self, node: ast.expr | None, kind: Kind) -> Iterator[NameUse]:
+        if node is None or (isinstance(node, ast.Constant) and node.value is None):
+            return
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if key is None:
+                    yield from self._mapping(value, kind)
+                else:
+                    yield from self._name(key, kind, _value(value))
+        elif isinstance(node, ast.Call) and _terminal(node.func) == "dict" and not node.args:
+            for keyword in node.keywords:
+                if keyword.arg is None:
+                    yield from self._mapping(keyword.value, kind)
+                else:
+                    yield self._use(
+                        keyword.arg, kind, keyword, value=_value(keyword.value),
+                        width=len(keyword.arg),
+                    )
+        else:
+            yield self._use(ast.unparse(node), kind, node, dynamic=True)
+
+    def _name(self, node: ast.expr, kind: Kind, value: object) -> Iterator[NameUse]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield self._use(node.value, kind, node, value=value, spelling=_string(node))
+            return
+        dotted = _dotted(node)
+        if dotted is not None:
+            constant = self.constants.get(dotted)
+            if constant is not None:
+                text = constant.value
+                assert isinstance(text, str)
+                yield self._use(text, kind, node, value=value, spelling=_string(constant))
+                return
+            head, _, rest = dotted.partition(".")
+            qualified = self.imports.get(head)
+            if qualified is not None:
+                found = _semconv.lookup(f"{qualified}.{rest}" if rest else qualified)
+                if found is not None:
+                    yield self._use(found, kind, node, value=value)
+                    return
+        yield self._use(ast.unparse(node), kind, node, dynamic=True)
+
+
+def _terminal(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    args = call.args
+    if index < len(args) and not any(isinstance(a, ast.Starred) for a in args[: index + 1]):
+        return args[index]
+    return _keyword(call, name)
+
+
+def _value(node: ast.expr | None) -> object:
+    """A literal value (for type checks), or ``NO_VALUE`` when it is computed."""
+    if node is None:
+        return NO_VALUE
+    if isinstance(node, ast.Constant):
+        return NO_VALUE if node.value is None or node.value is Ellipsis else node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, int | float)
+        and not isinstance(node.operand.value, bool)
+    ):
+        return -node.operand.value
+    if isinstance(node, ast.List | ast.Tuple):
+        items = [_value(item) for item in node.elts]
+        if items and all(item is not NO_VALUE for item in items):
+            return items
+    return NO_VALUE
+
+
+def _string(node: ast.Constant) -> Spelling | None:
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    return Spelling(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, "string")

@@ -1,0 +1,139 @@
+"""Reporters: plain functions from a list of located findings to text.
+
+Shared by ``lint``, ``check`` and ``drift``; the output a person reads, a CI step parses (JSON),
+GitHub code scanning ingests (SARIF 2.1.0) or an Actions log turns into annotations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from obskit.conventions import Level
+from obskit.lint._results import LocatedFinding
+
+__all__ = ["FORMATS", "render", "render_github", "render_json", "render_sarif", "render_text"]
+
+INFORMATION_URI: Final = "https://github.com/obskit/obskit/blob/main/docs/lint.md"
+SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL: Final = {Level.VIOLATION: "error", Level.IMPROVEMENT: "warning", Level.INFORMATION: "note"}
+_GITHUB_LEVEL: Final = {
+    Level.VIOLATION: "error",
+    Level.IMPROVEMENT: "warning",
+    Level.INFORMATION: "notice",
+}
+
+
+def render_text(findings: Sequence[LocatedFinding]) -> str:
+    """``path:line:col: CODE message`` per finding, the shape editors and grep understand."""
+    return "".join(f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}\n" for f in findings)
+
+
+def _as_dict(item: LocatedFinding) -> dict[str, object]:
+    finding = item.finding
+    return {
+        "path": item.path,
+        "line": item.line,
+        "col": item.col,
+        "end_col": item.end_col,
+        "code": finding.code,
+        "level": finding.level.name.lower(),
+        "name": finding.name,
+        "message": finding.message,
+        "suggestion": finding.suggestion,
+        "context": item.context or None,
+    }
+
+
+def render_json(findings: Sequence[LocatedFinding]) -> str:
+    return json.dumps([_as_dict(f) for f in findings], indent=2) + "\n"
+
+
+def render_sarif(findings: Sequence[LocatedFinding], tool: str = "obskit") -> str:
+    """One SARIF 2.1.0 run; rule ids are the finding codes."""
+    rules: dict[str, dict[str, object]] = {}
+    results: list[dict[str, object]] = []
+    for item in findings:
+        code = item.code
+        if code not in rules:
+            rules[code] = {
+                "id": code,
+                "name": code,
+                "shortDescription": {"text": code.replace("_", " ")},
+                "helpUri": f"{INFORMATION_URI}#{code.replace('_', '-')}",
+                "defaultConfiguration": {"level": _SARIF_LEVEL[item.level]},
+            }
+        region: dict[str, int] = {"startLine": item.line, "startColumn": item.col}
+        if item.end_col is not None and item.end_col > item.col:
+            region["endColumn"] = item.end_col
+        result: dict[str, object] = {
+            "ruleId": code,
+            "ruleIndex": list(rules).index(code),
+            "level": _SARIF_LEVEL[item.level],
+            "message": {"text": item.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(item.path)},
+                        "region": region,
+                    }
+                }
+            ],
+        }
+        if item.finding.suggestion:
+            result["properties"] = {"suggestion": item.finding.suggestion}
+        results.append(result)
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": tool,
+                        "informationUri": INFORMATION_URI,
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    return path.replace("\\", "/").removeprefix("./")
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(findings: Sequence[LocatedFinding]) -> str:
+    """GitHub Actions workflow commands: each finding becomes an annotation on the diff."""
+    lines = []
+    for item in findings:
+        props = (
+            f"file={_escape_property(item.path)},line={item.line},col={item.col},"
+            f"title={_escape_property(item.code)}"
+        )
+        lines.append(f"::{_GITHUB_LEVEL[item.level]} {props}::{_escape_data(item.message)}\n")
+    return "".join(lines)
+
+
+FORMATS: Final[dict[str, Callable[[Sequence[LocatedFinding]], str]]] = {
+    "text": render_text,
+    "json": render_json,
+    "sarif": render_sarif,
+    "github": render_github,
+}
+
+
+def render(findings: Sequence[LocatedFinding], fmt: str) -> str:
+    return FORMATS[fmt](findings)

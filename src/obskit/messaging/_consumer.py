@@ -1,0 +1,222 @@
+"""``@traced.consumer`` and ``@traced.batch_consumer``: CONSUMER spans around message handlers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextvars import Token
+from typing import Any
+
+from opentelemetry import context as context_api
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
+
+from obskit import _semconv as sc
+from obskit import propagation
+from obskit._config import get_settings
+from obskit._providers import instruments, sdk_tracer
+from obskit._spans import SpanCall, call_attributes
+from obskit.errors import ErrorPolicy
+from obskit.messaging import _observe
+from obskit.messaging._adapter import MessageInfo, read_message
+from obskit.messaging._pika import PikaDelivery, is_pika_callback
+
+Destination = str | Callable[..., str]
+MessageSelector = str | int | None
+Attributes = dict[str, Any] | Callable[..., dict[str, Any]] | None
+Sequencer = Callable[[Any], tuple[str, int]]
+
+
+class ConsumerCall(SpanCall):
+    """A CONSUMER span that also records the messaging metrics when it ends."""
+
+    __slots__ = ("metric_attributes",)
+
+    def __init__(self, span: Any, parent: Any, policy: ErrorPolicy, metric_attributes: Any):
+        super().__init__(span, parent, policy, reraise_all=False)
+        self.metric_attributes = metric_attributes
+
+    def finish(self) -> None:
+        duration = time.perf_counter() - self.start
+        self.span.end()
+        attributes = self.metric_attributes
+        if self.kind is not None:
+            attributes = {**attributes, sc.ERROR_TYPE: self.span.attributes.get(sc.ERROR_TYPE)}  # type: ignore[attr-defined]
+        metrics = instruments()
+        metrics.process_duration.record(duration, attributes)
+        metrics.consumed.add(1, attributes)
+
+
+class ConsumerOperation:
+    """Everything one decorated handler needs, computed once at decoration time."""
+
+    def __init__(
+        self,
+        destination: Destination,
+        *,
+        system: str,
+        operation_name: str = "process",
+        message: MessageSelector = None,
+        headers: Callable[[Any], object] | None = None,
+        attributes: Attributes = None,
+        errors: ErrorPolicy | None = None,
+        parent: bool = True,
+        sequence: Sequencer | None = None,
+        consumer_group: str | None = None,
+    ) -> None:
+        self.destination = destination
+        self.message_selector = message
+        self.headers = headers
+        self.attributes = attributes
+        self.errors = errors
+        self.use_parent = parent
+        self.sequence = sequence
+        self.operation_name = operation_name
+        self.base_attributes: dict[str, Any] = {
+            sc.MESSAGING_SYSTEM: system,
+            sc.MESSAGING_OPERATION_TYPE: "process",
+            sc.MESSAGING_OPERATION_NAME: operation_name,
+        }
+        if consumer_group:
+            self.base_attributes[sc.MESSAGING_CONSUMER_GROUP_NAME] = consumer_group
+        if isinstance(destination, str):
+            self.span_name = f"{operation_name} {destination}"
+            self.base_attributes[sc.MESSAGING_DESTINATION_NAME] = destination
+            self.metric_attributes = dict(self.base_attributes)
+        else:
+            template = getattr(destination, "template", None) or getattr(
+                destination, "__name__", "dynamic"
+            )
+            self.span_name = f"{operation_name} {template}"
+            self.base_attributes[sc.MESSAGING_DESTINATION_TEMPLATE] = template
+            self.metric_attributes = dict(self.base_attributes)
+
+    # -- the message among the handler's arguments ---------------------------------------
+    def locate(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        selector = self.message_selector
+        if selector is None:
+            if len(args) >= 4 and is_pika_callback(args):
+                return PikaDelivery(*args[:4])
+            if args:
+                return args[0]
+            return kwargs.get("message")
+        if isinstance(selector, int):
+            return args[selector] if selector < len(args) else None
+        return kwargs.get(selector)
+
+    def policy(self) -> ErrorPolicy:
+        return self.errors or get_settings().error_policy
+
+    # -- Operation protocol -----------------------------------------------------------------
+    def begin(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        tracer = sdk_tracer()
+        if tracer is None:
+            return None
+        message = self.locate(args, kwargs)
+        info = read_message(message, self.headers)
+        parent = propagation.extract(info.headers)
+        producer = trace.get_current_span(parent).get_span_context()
+        attributes = dict(self.base_attributes)
+        if not isinstance(self.destination, str):
+            attributes[sc.MESSAGING_DESTINATION_NAME] = _dynamic(self.destination, args, kwargs)
+        _add_info(attributes, info)
+        user = call_attributes(self.attributes, args, kwargs)
+        if user:
+            attributes.update(user)
+        links = [Link(producer)] if producer.is_valid else None
+        span = tracer.start_span(
+            self.span_name,
+            context=parent if self.use_parent else context_api.Context(),
+            kind=SpanKind.CONSUMER,
+            attributes=attributes,
+            links=links,
+        )
+        _observe.observe(span, info, message, self.sequence, self.metric_attributes)
+        return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
+
+    def passthrough(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Token[Any] | None:
+        return propagation.set_pending_headers(_LazyHeaders(self, args, kwargs))
+
+    def end_passthrough(self, token: Token[Any] | None) -> None:
+        if token is not None:
+            propagation.reset_pending_headers(token)
+
+    def swallow(self, exc: BaseException) -> bool:
+        policy = self.policy()
+        return not policy.should_reraise(policy.classify(exc))
+
+
+class _LazyHeaders:
+    """The incoming headers, read only if the handler publishes or calls out (no SDK)."""
+
+    __slots__ = ("args", "kwargs", "operation")
+
+    def __init__(self, operation: ConsumerOperation, args: Any, kwargs: Any) -> None:
+        self.operation = operation
+        self.args = args
+        self.kwargs = kwargs
+
+    def resolve(self) -> object:
+        op = self.operation
+        return read_message(op.locate(self.args, self.kwargs), op.headers).headers
+
+
+def _dynamic(destination: Callable[..., str], args: Any, kwargs: Any) -> str:
+    try:
+        return str(destination(*args, **kwargs))
+    except Exception:
+        return "unknown"
+
+
+def _add_info(attributes: dict[str, Any], info: MessageInfo) -> None:
+    if info.message_id is not None:
+        attributes[sc.MESSAGING_MESSAGE_ID] = info.message_id
+    if info.conversation_id is not None:
+        attributes[sc.MESSAGING_MESSAGE_CONVERSATION_ID] = info.conversation_id
+    if info.body_size is not None:
+        attributes[sc.MESSAGING_MESSAGE_BODY_SIZE] = info.body_size
+    if info.attributes:
+        attributes.update(info.attributes)
+
+
+class BatchConsumerOperation(ConsumerOperation):
+    """One span for a batch: ``messaging.batch.message_count`` and a link per message."""
+
+    def locate_batch(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Sequence[Any]:
+        batch = self.locate(args, kwargs)
+        return batch if isinstance(batch, Sequence) and not isinstance(batch, str) else ()
+
+    def begin(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        tracer = sdk_tracer()
+        if tracer is None:
+            return None
+        batch = self.locate_batch(args, kwargs)
+        links = []
+        for message in batch:
+            info = read_message(message, self.headers)
+            producer = trace.get_current_span(propagation.extract(info.headers)).get_span_context()
+            if producer.is_valid:
+                links.append(Link(producer))
+        attributes = dict(self.base_attributes)
+        attributes[sc.MESSAGING_BATCH_MESSAGE_COUNT] = len(batch)
+        if not isinstance(self.destination, str):
+            attributes[sc.MESSAGING_DESTINATION_NAME] = _dynamic(self.destination, args, kwargs)
+        user = call_attributes(self.attributes, args, kwargs)
+        if user:
+            attributes.update(user)
+        parent = context_api.get_current()
+        span = tracer.start_span(
+            self.span_name,
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes=attributes,
+            links=links,
+        )
+        return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
+
+    def passthrough(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Token[Any] | None:
+        return None

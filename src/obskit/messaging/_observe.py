@@ -1,0 +1,140 @@
+"""What real messaging does, noticed and recorded without raising.
+
+Message age (from the producer's send time in the ``obskit-sent-at`` header, else the broker's
+timestamp; a negative age means the clocks disagree: it is clamped to zero and flagged),
+redelivery and attempt number, duplicates (the same message id again within a bounded window)
+and out-of-order arrival (when the handler names a sequence key and number).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Final
+
+from opentelemetry.trace import Span
+
+from obskit import _semconv as sc
+from obskit._providers import instruments
+from obskit.messaging._adapter import MessageInfo
+from obskit.propagation import header_values
+
+_log = logging.getLogger("obskit.messaging")
+
+WINDOW: Final = 10_000  # message ids and sequence keys remembered per process
+
+
+class _Window:
+    """A bounded, thread-safe memory of recent keys (oldest forgotten first)."""
+
+    def __init__(self, size: int = WINDOW) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seen_before(self, key: Any) -> bool:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return True
+            self._items[key] = 0
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return False
+
+    def advance(self, key: Any, number: int) -> bool:
+        """Remember ``number`` for ``key``; True when a higher one was already seen."""
+        with self._lock:
+            highest = self._items.get(key)
+            if highest is not None and number < highest:
+                return True
+            self._items[key] = number
+            self._items.move_to_end(key)
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+message_ids = _Window()
+sequences = _Window()
+clock_skew_count = [0]
+
+
+def reset() -> None:
+    """Forget remembered ids and sequences (tests)."""
+    message_ids.clear()
+    sequences.clear()
+    clock_skew_count[0] = 0
+
+
+def sent_at(headers: object) -> float | None:
+    values = header_values(headers, sc.SENT_AT_HEADER)
+    if len(values) != 1:
+        return None
+    try:
+        return int(values[0]) / 1e9
+    except ValueError:
+        return None
+
+
+def observe(
+    span: Span,
+    info: MessageInfo,
+    message: Any,
+    sequence: Callable[[Any], tuple[str, int]] | None,
+    metric_attributes: dict[str, Any],
+) -> None:
+    if not span.is_recording():
+        return
+    try:
+        _observe(span, info, message, sequence, metric_attributes)
+    except Exception:
+        _log.warning("obskit: message observations failed; the handler runs on", exc_info=True)
+
+
+def _observe(
+    span: Span,
+    info: MessageInfo,
+    message: Any,
+    sequence: Callable[[Any], tuple[str, int]] | None,
+    metric_attributes: dict[str, Any],
+) -> None:
+    sent = sent_at(info.headers) if info.headers is not None else None
+    if sent is None:
+        sent = info.timestamp
+    if sent is not None:
+        age = time.time() - sent
+        if age < 0:
+            clock_skew_count[0] += 1
+            span.set_attribute(sc.OBSKIT_MESSAGE_CLOCK_SKEW, True)
+            age = 0.0
+        span.set_attribute(sc.OBSKIT_MESSAGE_AGE, age)
+        instruments().message_age.record(age, metric_attributes)
+    if info.attempt is not None:
+        span.set_attribute(sc.OBSKIT_MESSAGE_ATTEMPT, info.attempt)
+    if info.redelivered is not None:
+        span.set_attribute(sc.OBSKIT_MESSAGE_REDELIVERED, info.redelivered)
+        if info.redelivered:
+            span.add_event(
+                "obskit.message.redelivered", {sc.OBSKIT_MESSAGE_ATTEMPT: info.attempt or 2}
+            )
+    if info.message_id is not None:
+        destination = metric_attributes.get(sc.MESSAGING_DESTINATION_NAME, "")
+        duplicate = message_ids.seen_before((destination, info.message_id))
+        if duplicate and not info.redelivered:
+            span.set_attribute(sc.OBSKIT_MESSAGE_DUPLICATE, True)
+            span.add_event("obskit.message.duplicate")
+    if sequence is not None:
+        key, number = sequence(message)
+        span.set_attribute(sc.OBSKIT_MESSAGE_SEQUENCE_KEY, str(key))
+        span.set_attribute(sc.OBSKIT_MESSAGE_SEQUENCE, int(number))
+        if sequences.advance(key, int(number)):
+            span.set_attribute(sc.OBSKIT_MESSAGE_OUT_OF_ORDER, True)
+            span.add_event("obskit.message.out_of_order")

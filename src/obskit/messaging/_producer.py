@@ -1,0 +1,124 @@
+"""``publishing()`` and ``@traced.producer``: PRODUCER spans that inject their context."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import Token
+from typing import Any
+
+from opentelemetry import context as context_api
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from obskit import _semconv as sc
+from obskit import propagation
+from obskit._config import get_settings
+from obskit._providers import instruments, sdk_tracer
+from obskit._spans import SpanCall, call_attributes, record_outcome
+from obskit.errors import ErrorPolicy
+
+
+def _producer_attributes(destination: str, system: str, operation: str) -> dict[str, Any]:
+    return {
+        sc.MESSAGING_SYSTEM: system,
+        sc.MESSAGING_OPERATION_TYPE: "send",
+        sc.MESSAGING_OPERATION_NAME: operation,
+        sc.MESSAGING_DESTINATION_NAME: destination,
+    }
+
+
+@contextmanager
+def publishing(
+    destination: str,
+    *,
+    system: str,
+    headers: Any = None,
+    message_id: str | None = None,
+    attributes: dict[str, Any] | None = None,
+    errors: ErrorPolicy | None = None,
+) -> Iterator[Any]:
+    """Open a PRODUCER span ``send {destination}`` and yield the headers with its context.
+
+    ``headers`` may be any carrier :func:`obskit.inject` accepts (a dict, a Kafka list of
+    tuples, ...); a new dict is made when none is given. The consumer of the message continues
+    this span's trace. Errors inside the block are recorded and re-raised.
+    """
+    carrier: Any = {} if headers is None else headers
+    tracer = sdk_tracer()
+    if tracer is None:
+        propagation.inject(carrier)
+        yield carrier
+        return
+    span_attributes = _producer_attributes(destination, system, "send")
+    if message_id is not None:
+        span_attributes[sc.MESSAGING_MESSAGE_ID] = message_id
+    if attributes:
+        span_attributes.update(attributes)
+    parent = propagation.current_context()
+    span = tracer.start_span(
+        f"send {destination}", context=parent, kind=SpanKind.PRODUCER, attributes=span_attributes
+    )
+    span_context = trace.set_span_in_context(span, parent)
+    token = context_api.attach(span_context)
+    failure: str | None = None
+    try:
+        propagation.inject(carrier, span_context)
+        propagation.HEADER_SETTER.set(carrier, sc.SENT_AT_HEADER, str(time.time_ns()))
+        yield carrier
+    except BaseException as exc:
+        record_outcome(span, exc, errors or get_settings().error_policy)
+        failure = sc.ERROR_TYPE
+        raise
+    finally:
+        context_api.detach(token)
+        span.end()
+        metric_attributes = {
+            sc.MESSAGING_SYSTEM: system,
+            sc.MESSAGING_OPERATION_NAME: "send",
+            sc.MESSAGING_DESTINATION_NAME: destination,
+        }
+        if failure is not None and span.attributes is not None:  # type: ignore[attr-defined]
+            metric_attributes[sc.ERROR_TYPE] = span.attributes.get(sc.ERROR_TYPE)  # type: ignore[attr-defined]
+        instruments().sent.add(1, metric_attributes)
+
+
+class ProducerOperation:
+    """``@traced.producer``: a PRODUCER span around a function that publishes."""
+
+    def __init__(
+        self,
+        destination: str,
+        *,
+        system: str,
+        attributes: dict[str, Any] | Callable[..., dict[str, Any]] | None = None,
+        errors: ErrorPolicy | None = None,
+    ) -> None:
+        self.span_name = f"send {destination}"
+        self.base_attributes = _producer_attributes(destination, system, "send")
+        self.attributes = attributes
+        self.errors = errors
+
+    def begin(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        tracer = sdk_tracer()
+        if tracer is None:
+            return None
+        attributes = dict(self.base_attributes)
+        user = call_attributes(self.attributes, args, kwargs)
+        if user:
+            attributes.update(user)
+        parent = propagation.current_context()
+        span = tracer.start_span(
+            self.span_name, context=parent, kind=SpanKind.PRODUCER, attributes=attributes
+        )
+        return SpanCall(span, parent, self.errors or get_settings().error_policy)
+
+    def passthrough(self, instance: Any, args: Any, kwargs: Any) -> Token[Any] | None:
+        return None
+
+    def end_passthrough(self, token: Token[Any] | None) -> None:
+        return None
+
+    def swallow(self, exc: BaseException) -> bool:
+        return False

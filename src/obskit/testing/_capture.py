@@ -1,0 +1,129 @@
+"""In-memory telemetry capture, usable any number of times in one process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics.export import MetricsData
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from obskit import _config
+from obskit.messaging import _observe
+from obskit.testing._trace import SpanNotFound, TraceTree
+
+
+class Telemetry:
+    """What the code under test emitted while the capture was open."""
+
+    def __init__(self) -> None:
+        self._spans = InMemorySpanExporter()
+        self._logs = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+        self._metric_points: list[tuple[str, dict[str, Any], Any]] = []
+
+    # -- spans --------------------------------------------------------------------------------
+    @property
+    def spans(self) -> tuple[ReadableSpan, ...]:
+        """Finished spans, in the order they ended."""
+        return tuple(self._spans.get_finished_spans())
+
+    def span(self, name: str, kind: SpanKind | None = None) -> ReadableSpan:
+        """The one finished span with this name (and kind); fails clearly if not exactly one."""
+        found = self.find_spans(name, kind)
+        if len(found) != 1:
+            names = sorted({s.name for s in self.spans})
+            raise SpanNotFound(
+                f"expected exactly one span {name!r}"
+                f"{'' if kind is None else f' of kind {kind.name}'}, found {len(found)}; "
+                f"spans: {names}"
+            )
+        return found[0]
+
+    def find_spans(
+        self, name: str | None = None, kind: SpanKind | None = None
+    ) -> list[ReadableSpan]:
+        return [
+            s
+            for s in self.spans
+            if (name is None or s.name == name) and (kind is None or s.kind == kind)
+        ]
+
+    def trace(self, span_or_trace_id: ReadableSpan | int) -> TraceTree:
+        """The tree of captured spans sharing a trace id."""
+        trace_id = (
+            span_or_trace_id
+            if isinstance(span_or_trace_id, int)
+            else span_or_trace_id.context.trace_id
+        )
+        return TraceTree([s for s in self.spans if s.context.trace_id == trace_id])
+
+    def trace_ids(self) -> list[int]:
+        return list(dict.fromkeys(s.context.trace_id for s in self.spans))
+
+    # -- logs ---------------------------------------------------------------------------------
+    @property
+    def logs(self) -> tuple[ReadableLogRecord, ...]:
+        """OpenTelemetry log records emitted through the log bridge."""
+        return tuple(self._logs.get_finished_logs())
+
+    # -- metrics ------------------------------------------------------------------------------
+    @property
+    def metrics(self) -> list[tuple[str, dict[str, Any], Any]]:
+        """``(metric name, attributes, data point)`` recorded since the capture opened."""
+        self._collect()
+        return list(self._metric_points)
+
+    def metric_points(self, name: str) -> list[tuple[dict[str, Any], Any]]:
+        return [(attrs, point) for n, attrs, point in self.metrics if n == name]
+
+    def _collect(self) -> None:
+        reader = _config.capture_metric_reader()
+        data: MetricsData | None = reader.get_metrics_data()
+        for resource_metrics in data.resource_metrics if data else ():
+            for scope in resource_metrics.scope_metrics:
+                for metric in scope.metrics:
+                    for point in metric.data.data_points:
+                        self._metric_points.append(
+                            (metric.name, dict(point.attributes or {}), point)
+                        )
+
+    def clear(self) -> None:
+        self._spans.clear()
+        self._logs.clear()
+        self._collect()
+        self._metric_points.clear()
+
+
+@contextmanager
+def capture() -> Iterator[Telemetry]:
+    """Record spans, logs and metrics in memory for the duration of the block.
+
+    Works without ``configure()`` (obskit then installs SDK providers that record everything),
+    after ``configure()``, and beside a host's own SDK providers (metrics are captured only from
+    providers obskit set up). Nested and repeated captures each see only their own telemetry.
+    """
+    _config.ensure_sdk_for_capture()
+    span_fanout, log_fanout = _config.attach_sinks()
+    telemetry = Telemetry()
+    telemetry._collect()  # drop what was recorded before the capture opened
+    telemetry._metric_points.clear()
+    span_processor = SimpleSpanProcessor(telemetry._spans)
+    log_processor = SimpleLogRecordProcessor(telemetry._logs)
+    span_fanout.targets.add(span_processor)
+    log_fanout.targets.add(log_processor)
+    _observe.reset()
+    try:
+        yield telemetry
+    finally:
+        span_fanout.targets.remove(span_processor)
+        log_fanout.targets.remove(log_processor)
+
+
+def spans_named(spans: Sequence[ReadableSpan], name: str) -> list[ReadableSpan]:
+    return [s for s in spans if s.name == name]

@@ -1,0 +1,40 @@
+"""Fixtures for the conventions tests: the semconv model copy and registries written to tmp."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from obskit.conventions import Registry, RulesConfig, default_registry, load_registry
+
+MODEL = Path("/work/shared/semconv/model")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a dedented YAML file under tmp_path and return its path."""
+
+    def _write(relative: str, text: str) -> Path:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """Built-in conventions over the installed semconv package, organisation prefix ``app``."""
+    return default_registry().with_config(RulesConfig(prefix="app"))
+
+
+@pytest.fixture(scope="session")
+def model_registry() -> Registry:
+    if not MODEL.is_dir():  # pragma: no cover - the copy ships with the workspace
+        pytest.skip("semantic-conventions model copy not present")
+    return load_registry(MODEL, semconv=False)

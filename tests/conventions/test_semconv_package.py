@@ -1,0 +1,49 @@
+"""The installed opentelemetry-semantic-conventions package as a registry source."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from obskit.conventions import load_registry
+from obskit.conventions._semconv_package import semconv_package
+
+
+def test_names_enums_and_stability_from_the_package() -> None:
+    registry = load_registry()
+    method = registry.attributes["http.request.method"]
+    assert method.stability == "stable" and method.type == "enum"
+    assert {"GET", "POST", "_OTHER"} <= set(method.members)
+    assert registry.attributes["messaging.system"].stability == "development"
+    assert registry.attributes["server.port"].type is None  # the package records no types
+    assert registry.attributes["http.request.header"].type == "template[any]"
+
+
+def test_deprecation_read_from_docstrings() -> None:
+    registry = load_registry()
+    operation = registry.attributes["messaging.operation"]
+    assert (operation.deprecated, operation.renamed_to) == ("renamed", "messaging.operation.type")
+    removed = registry.attributes["messaging.destination_publish.name"]
+    assert (removed.deprecated, removed.renamed_to) == ("obsoleted", None)
+    # "Deprecated in favor of stable ..." in _incubating is a re-export, not a deprecation
+    assert registry.attributes["http.request.method"].deprecated is None
+
+
+def test_metrics_from_the_package() -> None:
+    metric = load_registry().metrics["http.server.request.duration"]
+    assert (metric.instrument, metric.unit, metric.stability) == ("histogram", "s", "stable")
+
+
+def test_package_is_read_once_per_process_and_fast() -> None:
+    assert semconv_package() is semconv_package()
+    code = (
+        "import time; t = time.perf_counter();"
+        "from obskit.conventions import load_registry; load_registry();"
+        "print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) < 1.0  # measured ~0.09 s; generous for slow CI machines
+    started = time.perf_counter()
+    load_registry()
+    assert time.perf_counter() - started < 0.5
