@@ -6,7 +6,7 @@ import pytest
 
 from obskit.conventions import MISSING, Finding, Level, Registry, RulesConfig, load_registry
 
-I, M, V = Level.INFORMATION, Level.IMPROVEMENT, Level.VIOLATION
+INFO, M, V = Level.INFORMATION, Level.IMPROVEMENT, Level.VIOLATION
 
 
 def codes(findings: list[Finding]) -> list[tuple[str, Level, str | None]]:
@@ -27,15 +27,25 @@ def codes(findings: list[Finding]) -> list[tuple[str, Level, str | None]]:
         ("app.order.total", [("missing_attribute", M, None)]),
         (
             "server.address.ip",
-            [("foreign_namespace", V, None), ("illegal_namespace", V, None), ("missing_attribute", M, None)],
+            [
+                ("foreign_namespace", V, None),
+                ("illegal_namespace", V, None),
+                ("missing_attribute", M, None),
+            ],
         ),
         (
             "http.request",
-            [("foreign_namespace", V, None), ("illegal_namespace", V, None), ("missing_attribute", M, None)],
+            [
+                ("foreign_namespace", V, None),
+                ("illegal_namespace", V, None),
+                ("missing_attribute", M, None),
+            ],
         ),
     ],
 )
-def test_unknown_names(registry: Registry, name: str, expected: list[tuple[str, Level, None]]) -> None:
+def test_unknown_names(
+    registry: Registry, name: str, expected: list[tuple[str, Level, None]]
+) -> None:
     assert codes(registry.check(name)) == expected
 
 
@@ -43,20 +53,30 @@ def test_registered_otel_names_are_fine(registry: Registry) -> None:
     assert registry.check("otel.status_code", "OK") == []
 
 
-@pytest.mark.parametrize("spelling", ["orderId", "order-id", "OrderID", "order.Id", "ORDER_ID", "oid"])
+@pytest.mark.parametrize(
+    "spelling", ["orderId", "order-id", "OrderID", "order.Id", "ORDER_ID", "oid"]
+)
 def test_near_duplicates_point_at_the_registered_name(registry: Registry, spelling: str) -> None:
     [finding] = registry.check(spelling)
-    assert (finding.code, finding.level, finding.suggestion) == ("near_duplicate", V, "app.order.id")
+    assert (finding.code, finding.level, finding.suggestion) == (
+        "near_duplicate",
+        V,
+        "app.order.id",
+    )
     assert "order_id" in finding.message
 
 
 def test_near_duplicate_of_official_name(registry: Registry) -> None:
-    assert codes(registry.check("httpRequestMethod")) == [("near_duplicate", V, "http.request.method")]
-    assert codes(registry.check("http.request_method")) == [("near_duplicate", V, "http.request.method")]
+    assert codes(registry.check("httpRequestMethod")) == [
+        ("near_duplicate", V, "http.request.method")
+    ]
+    assert codes(registry.check("http.request_method")) == [
+        ("near_duplicate", V, "http.request.method")
+    ]
 
 
 def test_log_key_is_the_same_concept(registry: Registry) -> None:
-    assert codes(registry.check("order_id", "ord-1")) == [("not_stable", I, None)]
+    assert codes(registry.check("order_id", "ord-1")) == [("not_stable", INFO, None)]
     assert codes(registry.check("server_port", 8080)) == []
 
 
@@ -92,16 +112,18 @@ def test_deprecated_follows_rename_chains(write, tmp_path) -> None:  # type: ign
 
 
 def test_deprecated_official_names(registry: Registry) -> None:
-    assert codes(registry.check("messaging.operation")) == [("deprecated", V, "messaging.operation.type")]
+    assert codes(registry.check("messaging.operation")) == [
+        ("deprecated", V, "messaging.operation.type")
+    ]
     assert codes(registry.check("http.method", "GET")) == [("deprecated", V, "http.request.method")]
     assert codes(registry.check("messaging.destination_publish.name")) == [("deprecated", V, None)]
 
 
 def test_not_stable_and_sensitive(registry: Registry) -> None:
-    assert codes(registry.check("messaging.system")) == [("not_stable", I, None)]
+    assert codes(registry.check("messaging.system")) == [("not_stable", INFO, None)]
     assert codes(registry.check("app.customer.email", "a@b.c")) == [
-        ("not_stable", I, None),
-        ("sensitive", I, None),
+        ("not_stable", INFO, None),
+        ("sensitive", INFO, None),
     ]
     assert registry.is_sensitive("app.customer.email")
     assert registry.is_sensitive("customer_email")
@@ -119,10 +141,10 @@ def test_not_stable_and_sensitive(registry: Registry) -> None:
         ("obskit.message.age", 0.5, []),
         ("obskit.message.redelivered", 1, [("type_mismatch", V, None)]),
         ("http.request.method", "GET", []),
-        ("http.request.method", "FETCH", [("undefined_enum_variant", I, None)]),
+        ("http.request.method", "FETCH", [("undefined_enum_variant", INFO, None)]),
         ("http.request.method", 3, [("type_mismatch", V, None)]),
         ("obskit.message.settlement", "dead_letter", []),
-        ("obskit.message.settlement", "drop", [("undefined_enum_variant", I, None)]),
+        ("obskit.message.settlement", "drop", [("undefined_enum_variant", INFO, None)]),
         ("app.sku", None, []),
         ("app.sku", MISSING, []),
     ],
@@ -171,7 +193,10 @@ def test_name_too_long(registry: Registry) -> None:
     name = "app." + "x" * 300
     assert codes(registry.check(name))[0] == ("name_too_long", V, None)
     short = registry.with_config(RulesConfig(prefix="app", max_length=10))
-    assert codes(short.check("app.order.total")) == [("name_too_long", V, None), ("missing_attribute", M, None)]
+    assert codes(short.check("app.order.total")) == [
+        ("name_too_long", V, None),
+        ("missing_attribute", M, None),
+    ]
 
 
 def test_config_select_ignore_and_levels(registry: Registry) -> None:
@@ -188,7 +213,24 @@ def test_config_select_ignore_and_levels(registry: Registry) -> None:
 def test_without_prefix_custom_names_in_semconv_namespaces_are_foreign(registry: Registry) -> None:
     bare = registry.with_config(RulesConfig())
     # semconv has its own app.* names (for client apps), so without a prefix this is foreign
-    assert [c[0] for c in codes(bare.check("app.order.total"))] == ["foreign_namespace", "missing_attribute"]
+    assert [c[0] for c in codes(bare.check("app.order.total"))] == [
+        "foreign_namespace",
+        "missing_attribute",
+    ]
+
+
+def test_str_subclass_enum_values_are_judged_by_value(registry: Registry) -> None:
+    import enum
+
+    class Method(str, enum.Enum):
+        GET = "GET"
+        FETCH = "FETCH"
+
+    assert registry.check("http.request.method", Method.GET) == []
+    assert [f.code for f in registry.check("http.request.method", Method.FETCH)] == [
+        "undefined_enum_variant"
+    ]
+    assert [f.code for f in registry.check("http.request.method", True)] == ["type_mismatch"]
 
 
 def test_check_results_are_cached_and_copied(registry: Registry) -> None:
@@ -203,8 +245,11 @@ def test_check_results_are_cached_and_copied(registry: Registry) -> None:
 
 def test_metric_names(registry: Registry) -> None:
     assert registry.check_metric("http.server.request.duration") == []
-    assert codes(registry.check_metric("obskit.message.age")) == [("not_stable", I, None)]
-    assert codes(registry.check_metric("HTTP.Latency")) == [("invalid_format", V, None), ("missing_metric", M, None)]
+    assert codes(registry.check_metric("obskit.message.age")) == [("not_stable", INFO, None)]
+    assert codes(registry.check_metric("HTTP.Latency")) == [
+        ("invalid_format", V, None),
+        ("missing_metric", M, None),
+    ]
 
 
 def test_every_rule_code_is_documented() -> None:

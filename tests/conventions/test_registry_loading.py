@@ -102,7 +102,12 @@ def test_v1_groups_types_deprecation_and_annotations(write: Callable[[str, str],
         "legacy.flag",
     }
     size = registry.attributes["shop.cart.size"]
-    assert (size.type, size.stability, size.examples, size.brief) == ("int", "stable", (3,), "Items in the cart.")
+    assert (size.type, size.stability, size.examples, size.brief) == (
+        "int",
+        "stable",
+        (3,),
+        "Items in the cart.",
+    )
     method = registry.attributes["shop.payment.method"]
     assert (method.type, method.members) == ("enum", ("card", "cash"))
     assert registry.attributes["shop.tags"].type == "string[]"
@@ -140,8 +145,11 @@ def test_deprecated_forms() -> None:
 
 
 def test_later_sources_override_earlier(write: Callable[[str, str], Path]) -> None:
-    first = write("a/x.yaml", "file_format: definition/2\nattributes:\n"
-                  "  - {key: shop.discount, type: string, brief: A., stability: development}\n")
+    first = write(
+        "a/x.yaml",
+        "file_format: definition/2\nattributes:\n"
+        "  - {key: shop.discount, type: string, brief: A., stability: development}\n",
+    )
     second = write("b/x.yaml", V2)
     assert load_registry(first, second, semconv=False).get("shop.discount").type == "double"  # type: ignore[union-attr]
     assert load_registry(second, first, semconv=False).get("shop.discount").type == "string"  # type: ignore[union-attr]
@@ -169,7 +177,10 @@ def test_real_model_copy_loads_whole(model_registry: Registry) -> None:
 
 def test_broken_yaml_names_file_and_line_and_rest_loads(write: Callable[[str, str], Path]) -> None:
     write("reg/good.yaml", V2)
-    bad = write("reg/bad.yaml", "file_format: definition/2\nattributes:\n  - key: a.b\n    type: [unclosed\n")
+    bad = write(
+        "reg/bad.yaml",
+        "file_format: definition/2\nattributes:\n  - key: a.b\n    type: [unclosed\n",
+    )
     registry = load_registry(bad.parent, semconv=False)
     assert "shop.discount" in registry.attributes
     assert len(registry.errors) == 1
@@ -181,8 +192,8 @@ def test_broken_yaml_names_file_and_line_and_rest_loads(write: Callable[[str, st
 
 def test_not_a_registry_and_bad_entries(write: Callable[[str, str], Path]) -> None:
     listing = write("r/list.yaml", "- just\n- a list\n")
-    other = write("r/other.yaml", "name: something\nversion: 3\n")
-    entries = write(
+    write("r/other.yaml", "name: something\nversion: 3\n")
+    write(
         "r/entries.yaml",
         """
         file_format: definition/2
@@ -200,7 +211,12 @@ def test_not_a_registry_and_bad_entries(write: Callable[[str, str], Path]) -> No
     )
     registry = load_registry(listing.parent, semconv=False)
     by_file = {(e.path.name, e.line) for e in registry.errors}
-    assert by_file == {("list.yaml", 1), ("other.yaml", 1), ("entries.yaml", 7), ("entries.yaml", 9)}
+    assert by_file == {
+        ("list.yaml", 1),
+        ("other.yaml", 1),
+        ("entries.yaml", 7),
+        ("entries.yaml", 9),
+    }
     assert set(registry.attributes) == {"ok.one", "bad.type"}
     assert registry.attributes["bad.type"].type is None
 

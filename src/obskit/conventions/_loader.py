@@ -203,9 +203,7 @@ class _FileParser:
         description: list[str],
     ) -> None:
         group_type = str(group.get("type"))
-        if group_type == "attribute_group" and not group_id.startswith("registry."):
-            self.out.signals.append(_signal("attribute_group", group_id, group, refs))
-        elif group_type == "metric":
+        if group_type == "metric":
             name = str(group.get("metric_name") or "")
             self.out.signals.append(_signal("metric", name, group, refs))
             self.metric(group, name)
@@ -236,6 +234,8 @@ class _FileParser:
 
     def v2_signal(self, kind: str, entry: Node, name: str) -> None:
         refs = list(self.v2_refs(entry, "attributes"))
+        if kind == "attribute_group" and entry.get("visibility") != "public":
+            return  # internal groups are folded into their users by Weaver's resolution
         identity = list(self.v2_refs(entry, "identity"))
         description = list(self.v2_refs(entry, "description"))
         self.out.signals.append(_signal(kind, name, entry, refs, identity, description))

@@ -24,7 +24,8 @@ class Registry:
     """Attributes and metrics by name, the rules that judge names, and what failed to load.
 
     Immutable: ``with_config`` returns a new registry. ``check`` caches per (name, value type),
-    and per value for enum attributes, so the common path is one dict lookup.
+    and per value for enum attributes, so the common path is one dict lookup (array values,
+    judged item by item, are not cached).
     """
 
     __slots__ = ("_cache", "_config", "_errors", "_index", "_metric_cache", "_rules")
@@ -137,7 +138,7 @@ class Registry:
         cache = self._cache
         key = (name, value.__class__)
         attribute = self._rules.attribute_for(name)
-        if attribute is not None and attribute.is_enum and value.__class__ in (str, int):
+        if attribute is not None and attribute.is_enum and isinstance(value, (str, int)):
             per_value = cache.get(key)
             if not isinstance(per_value, dict):
                 if len(cache) >= _CACHE_LIMIT:
@@ -145,8 +146,8 @@ class Registry:
                 per_value = cache[key] = {}
             if len(per_value) < _ENUM_VALUES_LIMIT:
                 per_value[value] = findings
-        elif len(cache) < _CACHE_LIMIT:
-            cache[key] = findings
+        elif len(cache) < _CACHE_LIMIT and value.__class__ not in (list, tuple):
+            cache[key] = findings  # (arrays are judged by their items, so never cached)
         return findings
 
     def check_metric(self, name: str) -> list[Finding]:

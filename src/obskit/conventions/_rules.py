@@ -158,8 +158,11 @@ class Rules:
             if not attribute.members:
                 return
             member_types = {type(m) for m in attribute.members}
-            value_type = type(value)
-            if value_type in member_types or (value_type is int and float in member_types):
+            if float in member_types:
+                member_types.add(int)
+            if isinstance(value, tuple(member_types)) and not (
+                isinstance(value, bool) and bool not in member_types
+            ):
                 if value not in attribute.members:
                     shown = ", ".join(repr(m) for m in attribute.members[:12])
                     yield self.finding(

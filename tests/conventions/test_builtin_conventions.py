@@ -1,0 +1,81 @@
+"""obskit's own conventions: the packaged copy, and that they pass their own rules."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+from obskit.conventions import (
+    BUILTIN_CONVENTIONS,
+    Level,
+    RulesConfig,
+    default_registry,
+    load_registry,
+)
+from obskit.conventions._weaver_policy import check_registry
+
+SOURCE = Path(__file__).resolve().parents[2] / "conventions"
+
+
+def test_packaged_copy_is_identical_to_the_source_of_truth() -> None:
+    source = sorted(p.name for p in SOURCE.glob("*.yaml"))
+    packaged = sorted(p.name for p in BUILTIN_CONVENTIONS.glob("*.yaml"))
+    assert source == packaged and source
+    for name in source:
+        assert filecmp.cmp(SOURCE / name, BUILTIN_CONVENTIONS / name, shallow=False), name
+
+
+def test_declares_every_name_obskit_emits() -> None:
+    registry = load_registry(SOURCE, semconv=False)
+    assert registry.errors == ()
+    expected = {
+        "obskit.error.kind": ("enum", ("business", "transient", "poison", "unexpected")),
+        "obskit.outcome": ("enum", ("ok", "business", "transient", "poison", "unexpected")),
+        "obskit.message.age": ("double", ()),
+        "obskit.message.redelivered": ("boolean", ()),
+        "obskit.message.attempt": ("int", ()),
+        "obskit.message.duplicate": ("boolean", ()),
+        "obskit.message.out_of_order": ("boolean", ()),
+        "obskit.message.sequence": ("int", ()),
+        "obskit.message.sequence_key": ("string", ()),
+        "obskit.message.clock_skew": ("boolean", ()),
+        "obskit.message.settlement": ("enum", ("ack", "nack", "requeue", "reject", "dead_letter")),
+        "obskit.convention.finding.code": ("string", ()),
+        "obskit.convention.finding.name": ("string", ()),
+        "obskit.convention.finding.suggestion": ("string", ()),
+        "app.order.id": ("string", ()),
+        "app.customer.id": ("string", ()),
+        "app.customer.email": ("string", ()),
+        "app.sku": ("string", ()),
+        "app.quantity": ("int", ()),
+    }
+    assert {n: (a.type, a.members) for n, a in registry.attributes.items()} == expected
+    assert all(a.brief for a in registry.attributes.values())
+    assert registry.metrics["obskit.message.age"].instrument == "histogram"
+    order = registry.attributes["app.order.id"]
+    assert order.log_key == "order_id"
+    assert order.aliases == ("orderId", "order-id", "OrderID", "oid")
+    assert registry.attributes["app.customer.email"].sensitive
+
+
+def test_every_own_name_passes_the_rules_without_violations() -> None:
+    # judged as if unregistered (semconv only): format, namespaces, length, near-duplicates
+    bare = load_registry(config=RulesConfig(prefix="obskit"))
+    for name in load_registry(SOURCE, semconv=False).attributes:
+        config = RulesConfig(prefix=name.split(".")[0])
+        findings = bare.with_config(config).check(name)
+        assert [f for f in findings if f.level >= Level.VIOLATION] == [], name
+        assert [f.code for f in findings] == ["missing_attribute"], name
+    for name in load_registry(SOURCE, semconv=False).metrics:
+        assert [f.code for f in bare.check_metric(name)] == ["missing_metric"]
+
+
+def test_weaver_naming_policy_passes_on_own_conventions() -> None:
+    assert check_registry(SOURCE) == []
+
+
+def test_default_registry_is_cached_and_complete() -> None:
+    registry = default_registry()
+    assert registry is default_registry()
+    assert "obskit.outcome" in registry and "http.request.method" in registry
+    assert registry.errors == ()

@@ -1,0 +1,182 @@
+"""configure(): providers, exporters over real OTLP sockets, environment, idempotence."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.otlp_receiver import grpc_receiver, http_receiver
+from tests.support.subprocess_run import run_python
+
+WORKLOAD = """
+import json, obskit, logging
+from opentelemetry import _logs
+telemetry = obskit.configure({args})
+
+@obskit.traced.consumer("orders", system="rabbitmq")
+def handle(message):
+    _logs.get_logger("test").emit(body="handled")
+
+with obskit.publishing("orders", system="rabbitmq") as headers:
+    pass
+handle({{"headers": headers, "body": b"{{}}"}})
+ok = telemetry.force_flush()
+telemetry.shutdown()
+print(json.dumps({{"flushed": ok, "service": telemetry.service_name}}))
+"""
+
+
+def _run(args: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    out = run_python(WORKLOAD.format(args=args), env)
+    result: dict[str, object] = out["result"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("receiver", "protocol"), [(grpc_receiver, "grpc"), (http_receiver, "http/protobuf")]
+)
+def test_otlp_export_reaches_a_real_receiver(receiver, protocol) -> None:
+    with receiver() as (endpoint, received):
+        result = _run(
+            f"service_name='orders', service_version='1.2.3', environment='staging', "
+            f"exporter='otlp', protocol={protocol!r}, endpoint={endpoint!r}"
+        )
+        assert result == {"flushed": True, "service": "orders"}
+        spans = received.spans()
+        assert sorted(span.name for _, span in spans) == ["process orders", "send orders"]
+        resource = spans[0][0]
+        assert resource["service.name"] == "orders"
+        assert resource["service.version"] == "1.2.3"
+        assert resource["deployment.environment.name"] == "staging"
+        assert resource["telemetry.sdk.language"] == "python"
+        assert resource["telemetry.sdk.name"] == "opentelemetry"
+        by_name = {span.name: span for _, span in spans}
+        consumer, producer = by_name["process orders"], by_name["send orders"]
+        assert consumer.parent_span_id == producer.span_id
+        assert consumer.trace_id == producer.trace_id
+        assert [link.span_id for link in consumer.links] == [producer.span_id]
+        assert [record.body.string_value for record in received.log_records()] == ["handled"]
+        assert received.log_records()[0].span_id == consumer.span_id
+        assert {
+            "messaging.process.duration",
+            "messaging.client.consumed.messages",
+            "messaging.client.sent.messages",
+        } <= received.metric_names()
+
+
+def test_standard_environment_variables_are_honoured() -> None:
+    with grpc_receiver() as (endpoint, received):
+        result = _run(
+            "",
+            {
+                "OTEL_SERVICE_NAME": "from-env",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                "OTEL_RESOURCE_ATTRIBUTES": "team=checkout",
+            },
+        )
+        assert result["service"] == "from-env"
+        resource = received.spans()[0][0]
+        assert resource["service.name"] == "from-env"
+        assert resource["team"] == "checkout"
+
+
+def test_sampler_comes_from_the_environment() -> None:
+    with http_receiver() as (endpoint, received):
+        _run(
+            f"exporter='otlp', endpoint={endpoint!r}",
+            {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"},
+        )
+        assert received.spans() == []
+        assert "messaging.client.consumed.messages" in received.metric_names()
+
+
+def test_a_dead_collector_never_breaks_the_host() -> None:
+    out = run_python(
+        WORKLOAD.format(
+            args="service_name='orders', exporter='otlp', protocol='http/protobuf', "
+            "endpoint='http://127.0.0.1:9'"
+        ),
+        {"OTEL_EXPORTER_OTLP_TIMEOUT": "1"},
+    )
+    # The handler ran, the process flushed, shut down and exited 0; the failure was logged.
+    assert out["result"]["service"] == "orders"
+    assert "Failed to export" in out["stderr"] or "Connection refused" in out["stderr"]
+
+
+def test_configure_twice_keeps_the_first_providers_and_says_so() -> None:
+    out = run_python(
+        """
+        import json, warnings, obskit
+        from opentelemetry import trace
+        first = obskit.configure(service_name="a", exporter="memory")
+        provider = trace.get_tracer_provider()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            second = obskit.configure(service_name="b", exporter="memory", mode="fix")
+        from obskit._config import get_settings
+        print(json.dumps({
+            "same": first is second, "provider_kept": trace.get_tracer_provider() is provider,
+            "warning": str(caught[0].message), "mode": get_settings().mode,
+        }))
+        """
+    )["result"]
+    assert out["same"] is True and out["provider_kept"] is True
+    assert "already called for 'a'" in out["warning"]
+    assert out["mode"] == "fix"
+
+
+def test_memory_and_console_exporters() -> None:
+    out = run_python(
+        """
+        import json, obskit
+        telemetry = obskit.configure(service_name="m", exporter="memory")
+        @obskit.traced
+        def work(): return 1
+        work()
+        print(json.dumps([s.name for s in telemetry.memory.spans.get_finished_spans()]))
+        """
+    )["result"]
+    assert out == ["work"]
+    console = run_python(
+        """
+        import json, obskit
+        telemetry = obskit.configure(service_name="c", exporter="console")
+        @obskit.traced
+        def work(): return 1
+        work()
+        telemetry.shutdown()
+        print(json.dumps(None))
+        """
+    )
+    assert '"name": "work"' not in console["stderr"]  # console spans go to stdout
+
+
+def test_a_host_that_set_up_opentelemetry_itself_gets_obskit_spans() -> None:
+    out = run_python(
+        """
+        import json
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        import obskit
+        @obskit.traced.consumer("orders", system="kafka")
+        def handle(message): return "ok"
+        handle({"headers": {}})
+        print(json.dumps([(s.name, s.kind.name) for s in exporter.get_finished_spans()]))
+        """
+    )["result"]
+    assert out == [["process orders", "CONSUMER"]]
+
+
+def test_invalid_arguments_are_clear_errors() -> None:
+    import obskit
+
+    with pytest.raises(ValueError, match="exporter must be one of"):
+        obskit.configure(exporter="zipkin")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        obskit.configure(mode="loud")  # type: ignore[arg-type]

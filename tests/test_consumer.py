@@ -1,0 +1,292 @@
+"""@traced.consumer, @traced.batch_consumer and publishing(): spans, links, metrics, outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pika
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
+
+import obskit
+from obskit.errors import BusinessRuleViolation, ErrorPolicy, PoisonMessage, TransientError
+from obskit.testing import Telemetry, assert_linked, assert_parent
+
+
+def _publish(destination: str = "orders", **kwargs: Any) -> dict[str, str]:
+    with obskit.publishing(destination, system="rabbitmq", **kwargs) as headers:
+        return dict(headers)
+
+
+def test_consumer_span_is_the_child_of_the_producer_and_links_it(telemetry: Telemetry) -> None:
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def on_order(message: dict[str, Any]) -> str:
+        return "ok"
+
+    headers = _publish()
+    assert on_order({"headers": headers, "body": b"12345", "id": "m-1"}) == "ok"
+    producer = telemetry.span("send orders", SpanKind.PRODUCER)
+    consumer = telemetry.span("process orders", SpanKind.CONSUMER)
+    assert_parent(producer, consumer)
+    assert_linked(consumer, producer)
+    attributes = dict(consumer.attributes or {})
+    assert attributes.pop("obskit.message.age") >= 0
+    assert attributes == {
+        "messaging.system": "rabbitmq",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": "orders",
+        "messaging.message.id": "m-1",
+        "messaging.message.body.size": 5,
+    }
+    assert dict(producer.attributes or {}) == {
+        "messaging.system": "rabbitmq",
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "send",
+        "messaging.destination.name": "orders",
+    }
+
+
+def test_message_found_on_objects_by_keyword_and_by_position(telemetry: Telemetry) -> None:
+    headers = _publish()
+
+    @obskit.traced.consumer("a", system="nats")
+    def by_object(msg: Any) -> None: ...
+
+    @obskit.traced.consumer("b", system="nats", message="payload")
+    def by_keyword(other: int, *, payload: Any) -> None: ...
+
+    @obskit.traced.consumer("c", system="nats", message=1)
+    def by_position(other: int, msg: Any) -> None: ...
+
+    @obskit.traced.consumer("d", system="nats", headers=lambda m: m[1])
+    def by_callable(msg: tuple[str, dict[str, str]]) -> None: ...
+
+    by_object(SimpleNamespace(headers=headers, message_id="x-1", body=b"ab"))
+    by_keyword(1, payload={"headers": headers})
+    by_position(1, {"headers": headers})
+    by_callable(("body", headers))
+    producer = telemetry.span("send orders")
+    for name in ("process a", "process b", "process c", "process d"):
+        assert_parent(producer, telemetry.span(name))
+    assert telemetry.span("process a").attributes["messaging.message.id"] == "x-1"
+
+
+def test_pika_callback_signature(telemetry: Telemetry) -> None:
+    headers = _publish()
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def on_message(channel: Any, method: Any, properties: Any, body: bytes) -> None: ...
+
+    method = pika.spec.Basic.Deliver(
+        consumer_tag="c", delivery_tag=7, redelivered=True, exchange="shop", routing_key="orders"
+    )
+    properties = pika.BasicProperties(headers=headers, message_id="m-7", correlation_id="c-1")
+    on_message(None, method, properties, b"{}")
+    span = telemetry.span("process orders")
+    assert_parent(telemetry.span("send orders"), span)
+    assert span.attributes["messaging.rabbitmq.destination.routing_key"] == "orders"
+    assert span.attributes["messaging.rabbitmq.message.delivery_tag"] == 7
+    assert span.attributes["messaging.message.conversation_id"] == "c-1"
+    assert span.attributes["obskit.message.redelivered"] is True
+    assert span.attributes["obskit.message.attempt"] == 2
+
+
+def test_dynamic_destination_uses_the_template(telemetry: Telemetry) -> None:
+    def tenant_queue(message: dict[str, Any]) -> str:
+        return f"orders.{message['tenant']}"
+
+    tenant_queue.template = "orders.{tenant}"  # type: ignore[attr-defined]
+
+    @obskit.traced.consumer(tenant_queue, system="rabbitmq")
+    def on_order(message: dict[str, Any]) -> None: ...
+
+    on_order({"headers": {}, "tenant": "acme"})
+    span = telemetry.span("process orders.{tenant}")
+    assert span.attributes["messaging.destination.template"] == "orders.{tenant}"
+    assert span.attributes["messaging.destination.name"] == "orders.acme"
+
+
+def test_outcomes_follow_the_error_policy(telemetry: Telemetry) -> None:
+    calls: list[str] = []
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handler(message: dict[str, Any]) -> str:
+        calls.append(message["kind"])
+        raise {
+            "business": BusinessRuleViolation("stock would go negative"),
+            "transient": TransientError("timeout"),
+            "poison": PoisonMessage("undecodable"),
+            "unexpected": RuntimeError("bug"),
+        }[message["kind"]]
+
+    assert handler({"kind": "business", "headers": {}}) is None  # recorded, not re-raised
+    for kind, exc in (("transient", TransientError), ("poison", PoisonMessage),
+                      ("unexpected", RuntimeError)):
+        with pytest.raises(exc):
+            handler({"kind": kind, "headers": {}})
+    spans = telemetry.find_spans("process orders")
+    kinds = [s.attributes["obskit.error.kind"] for s in spans]
+    assert kinds == ["business", "transient", "poison", "unexpected"]
+    assert [s.status.status_code for s in spans] == [
+        StatusCode.UNSET, StatusCode.ERROR, StatusCode.ERROR, StatusCode.ERROR,
+    ]
+    assert [s.attributes["error.type"] for s in spans] == [
+        "obskit.errors.BusinessRuleViolation", "obskit.errors.TransientError",
+        "obskit.errors.PoisonMessage", "RuntimeError",
+    ]
+    durations = telemetry.metric_points("messaging.process.duration")
+    assert sorted(attrs.get("error.type", "") for attrs, _ in durations) == sorted(
+        s.attributes["error.type"] for s in spans
+    )
+    assert all(point.count == 1 for _, point in durations)
+    consumed = telemetry.metric_points("messaging.client.consumed.messages")
+    assert sum(point.value for _, point in consumed) == 4
+
+
+def test_policy_per_decorator_and_from_configure(telemetry: Telemetry) -> None:
+    class OutOfStock(Exception): ...
+
+    policy = ErrorPolicy.extend(business=[OutOfStock])
+
+    @obskit.traced.consumer("orders", system="rabbitmq", errors=policy)
+    def handler(message: Any) -> None:
+        raise OutOfStock()
+
+    handler({"headers": {}})
+    assert telemetry.span("process orders").attributes["obskit.error.kind"] == "business"
+
+
+def test_subclasses_match_the_most_specific_kind() -> None:
+    class Base(Exception): ...
+
+    class Specific(Base): ...
+
+    policy = ErrorPolicy.extend(transient=[Base], poison=[Specific])
+    assert policy.classify(Specific()).value == "poison"
+    assert policy.classify(Base()).value == "transient"
+    assert policy.classify(ConnectionResetError()).value == "transient"
+    assert policy.classify(KeyError()).value == "unexpected"
+
+
+def test_successful_duration_metric_has_no_error_type(telemetry: Telemetry) -> None:
+    @obskit.traced.consumer("orders", system="kafka")
+    def handler(message: Any) -> None: ...
+
+    handler({"headers": {}})
+    [(attributes, point)] = telemetry.metric_points("messaging.process.duration")
+    assert attributes == {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": "orders",
+    }
+    assert point.count == 1 and point.sum > 0
+
+
+def test_batch_consumer_links_every_message(telemetry: Telemetry) -> None:
+    batch = [{"headers": _publish(f"q{i}")} for i in range(3)]
+
+    @obskit.traced.batch_consumer("orders", system="kafka")
+    def handle_batch(messages: list[dict[str, Any]]) -> int:
+        return len(messages)
+
+    assert handle_batch(batch) == 3
+    span = telemetry.span("process orders")
+    assert span.attributes["messaging.batch.message_count"] == 3
+    for i in range(3):
+        assert_linked(span, telemetry.span(f"send q{i}"))
+    assert span.parent is None  # a batch has many parents: it links them instead
+
+
+def test_a_broken_adapter_never_breaks_the_handler(telemetry: Telemetry) -> None:
+    @obskit.traced.consumer("orders", system="rabbitmq", headers=lambda m: 1 / 0)
+    def handler(message: Any) -> str:
+        return "still ran"
+
+    assert handler({"headers": {}}) == "still ran"
+    assert telemetry.span("process orders").parent is None
+
+
+def test_context_does_not_survive_a_handler(telemetry: Telemetry) -> None:
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handler(message: Any) -> None:
+        assert trace.get_current_span().get_span_context().is_valid
+
+    handler({"headers": _publish()})
+    assert not trace.get_current_span().get_span_context().is_valid
+
+
+def test_concurrent_handlers_each_see_only_their_own_context(telemetry: Telemetry) -> None:
+    seen: dict[str, int] = {}
+    lock = threading.Lock()
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handler(message: dict[str, Any]) -> None:
+        trace_id = trace.get_current_span().get_span_context().trace_id
+        with lock:
+            seen[message["id"]] = trace_id
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    async def async_handler(message: dict[str, Any]) -> None:
+        await asyncio.sleep(0)
+        trace_id = trace.get_current_span().get_span_context().trace_id
+        with lock:
+            seen[message["id"]] = trace_id
+
+    messages = [{"headers": _publish(), "id": f"t{i}"} for i in range(200)]
+    expected = {
+        m["id"]: trace.get_current_span(obskit.extract(m["headers"])).get_span_context().trace_id
+        for m in messages
+    }
+    threads = [
+        threading.Thread(target=lambda chunk=messages[i::8]: [handler(m) for m in chunk])
+        for i in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    async def run_all() -> None:
+        await asyncio.gather(*(async_handler({**m, "id": "a" + m["id"]}) for m in messages))
+
+    asyncio.run(run_all())
+    assert {k: v for k, v in seen.items() if not k.startswith("a")} == expected
+    assert {k[1:]: v for k, v in seen.items() if k.startswith("a")} == expected
+
+
+def test_publishing_records_failures_and_reraises(telemetry: Telemetry) -> None:
+    with pytest.raises(ConnectionError), obskit.publishing("orders", system="rabbitmq"):
+        raise ConnectionError("broker gone")
+    span = telemetry.span("send orders")
+    assert span.status.status_code == StatusCode.ERROR
+    assert span.attributes["obskit.error.kind"] == "transient"
+    [(attributes, point)] = telemetry.metric_points("messaging.client.sent.messages")
+    assert attributes["error.type"] == "ConnectionError" and point.value == 1
+
+
+def test_publishing_into_kafka_headers(telemetry: Telemetry) -> None:
+    kafka_headers: list[tuple[str, bytes]] = [("traceparent", b"stale")]
+    with obskit.publishing("orders", system="kafka", headers=kafka_headers) as carrier:
+        assert carrier is kafka_headers
+    names = [k for k, _ in kafka_headers]
+    assert names.count("traceparent") == 1
+    span = telemetry.span("send orders")
+    assert dict(kafka_headers)["traceparent"].decode().split("-")[2] == (
+        f"{span.context.span_id:016x}"
+    )
+
+
+def test_producer_decorator(telemetry: Telemetry) -> None:
+    @obskit.traced.producer("shipping", system="nats")
+    def send(payload: str) -> dict[str, str]:
+        return obskit.inject({})
+
+    headers = send("x")
+    span = telemetry.span("send shipping", SpanKind.PRODUCER)
+    assert headers["traceparent"].split("-")[2] == f"{span.context.span_id:016x}"

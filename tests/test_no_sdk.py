@@ -1,0 +1,78 @@
+"""Without configure() or any SDK: decorators are cheap no-ops that still pass context through."""
+
+from __future__ import annotations
+
+from tests.support.subprocess_run import run_python
+
+
+def test_incoming_context_passes_through_to_what_the_handler_publishes() -> None:
+    out = run_python(
+        """
+        import json, obskit
+        from obskit.errors import BusinessRuleViolation
+        incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        sent = []
+
+        @obskit.traced.consumer("orders", system="rabbitmq")
+        def handler(message):
+            with obskit.publishing("shipping", system="rabbitmq") as headers:
+                sent.append(dict(headers))
+            sent.append(obskit.inject({}))
+            log_context = {}
+            from obskit.logging import add_trace_context
+            sent.append(add_trace_context(None, "info", {}))
+            if message.get("refuse"):
+                raise BusinessRuleViolation("no stock")
+            return "ok"
+
+        result = handler({"headers": {"traceparent": incoming}})
+        refused = handler({"headers": {"traceparent": incoming}, "refuse": True})
+        after = obskit.inject({})
+        print(json.dumps({"result": result, "refused": refused, "sent": sent, "after": after}))
+        """
+    )["result"]
+    incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert out["result"] == "ok"
+    assert out["refused"] is None  # the error policy holds with or without an SDK
+    assert out["sent"][0] == {"traceparent": incoming}
+    assert out["sent"][1] == {"traceparent": incoming}
+    assert out["sent"][2]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert out["after"] == {}  # nothing survives the handler
+
+
+def test_a_provider_set_later_is_noticed() -> None:
+    out = run_python(
+        """
+        import json, obskit
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        @obskit.traced.consumer("orders", system="rabbitmq")
+        def handler(message):
+            return "ok"
+
+        handler({"headers": {}})
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        handler({"headers": {}})
+        print(json.dumps([s.name for s in exporter.get_finished_spans()]))
+        """
+    )["result"]
+    assert out == ["process orders"]
+
+
+def test_importing_obskit_stays_light() -> None:
+    out = run_python(
+        """
+        import json, sys, obskit
+        # (rich is left out: structlog itself imports it when it is installed)
+        heavy = ["pika", "aio_pika", "nats", "redis", "paho", "aiokafka",
+                 "confluent_kafka", "httpx", "requests", "starlette", "yaml", "grpc"]
+        print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+        """
+    )["result"]
+    assert out == []

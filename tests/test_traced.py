@@ -1,0 +1,200 @@
+"""@traced on every kind of callable: the span, its name, attributes, and its lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
+
+import obskit
+from obskit.errors import BusinessRuleViolation
+from obskit.testing import Telemetry, assert_parent
+
+
+@obskit.traced
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@obskit.traced(name="pricing.quote", attributes={"app.currency": "EUR"})
+def quote(order: str) -> str:
+    return order
+
+
+@obskit.traced(attributes=lambda order, qty: {"app.quantity": qty})
+def reserve(order: str, qty: int) -> int:
+    return qty
+
+
+class Service:
+    @obskit.traced
+    def method(self, x: int) -> int:
+        return x * 2
+
+    @obskit.traced
+    @staticmethod
+    def static(x: int) -> int:
+        return x + 1
+
+    @obskit.traced
+    @classmethod
+    def klass(cls, x: int) -> str:
+        return f"{cls.__name__}:{x}"
+
+
+def test_bare_decorator_names_the_span_after_the_function(telemetry: Telemetry) -> None:
+    assert add(1, 2) == 3
+    span = telemetry.span("add")
+    assert span.kind == SpanKind.INTERNAL
+    assert span.status.status_code == StatusCode.UNSET
+
+
+def test_name_and_attributes(telemetry: Telemetry) -> None:
+    quote("o-1")
+    reserve("o-1", 5)
+    assert dict(telemetry.span("pricing.quote").attributes or {}) == {"app.currency": "EUR"}
+    assert dict(telemetry.span("reserve").attributes or {}) == {"app.quantity": 5}
+
+
+def test_methods_staticmethods_and_classmethods(telemetry: Telemetry) -> None:
+    service = Service()
+    assert service.method(2) == 4
+    assert Service.static(2) == 3
+    assert service.static(3) == 4
+    assert Service.klass(1) == "Service:1"
+    assert service.klass(2) == "Service:2"
+    names = [s.name for s in telemetry.spans]
+    assert names == [
+        "Service.method", "Service.static", "Service.static", "Service.klass", "Service.klass",
+    ]
+
+
+async def test_async_functions(telemetry: Telemetry) -> None:
+    @obskit.traced
+    async def outer() -> str:
+        await asyncio.sleep(0)
+        return await inner()
+
+    @obskit.traced
+    async def inner() -> str:
+        return "done"
+
+    assert asyncio.iscoroutinefunction(outer)
+    assert await outer() == "done"
+    tree = telemetry.trace(telemetry.span("test_async_functions.<locals>.outer"))
+    assert_parent(
+        telemetry.span("test_async_functions.<locals>.outer"),
+        telemetry.span("test_async_functions.<locals>.inner"),
+    )
+    assert len(tree.spans) == 2
+
+
+def test_a_generator_span_lasts_until_exhausted(telemetry: Telemetry) -> None:
+    @obskit.traced
+    def numbers():  # type: ignore[no-untyped-def]
+        for i in range(3):
+            yield trace.get_current_span().get_span_context().span_id, i
+
+    gen = numbers()
+    first = next(gen)
+    assert telemetry.spans == ()  # still open after the first yield
+    assert trace.get_current_span().get_span_context().is_valid is False  # nothing leaked
+    rest = list(gen)
+    span = telemetry.span("test_a_generator_span_lasts_until_exhausted.<locals>.numbers")
+    assert {first[0], *(r[0] for r in rest)} == {span.context.span_id}
+    assert [first[1], *(r[1] for r in rest)] == [0, 1, 2]
+
+
+def test_a_closed_generator_ends_its_span_without_detach_errors(
+    telemetry: Telemetry, caplog: pytest.LogCaptureFixture
+) -> None:
+    @obskit.traced
+    def endless():  # type: ignore[no-untyped-def]
+        while True:
+            yield 1
+
+    with caplog.at_level(logging.ERROR):
+        gen = endless()
+        next(gen)
+        gen.close()
+        abandoned = endless()
+        next(abandoned)
+        del abandoned
+    assert len(telemetry.find_spans("test_a_closed_generator_ends_its_span_without_detach_errors.<locals>.endless")) == 2
+    assert not [r for r in caplog.records if "detach" in r.getMessage().lower()]
+
+
+def test_generator_send_and_throw(telemetry: Telemetry) -> None:
+    @obskit.traced
+    def echo():  # type: ignore[no-untyped-def]
+        received = yield "ready"
+        while True:
+            try:
+                received = yield received * 2
+            except KeyError:
+                received = -1
+
+    gen = echo()
+    assert next(gen) == "ready"
+    assert gen.send(4) == 8
+    assert gen.throw(KeyError("k")) == -2
+    gen.close()
+    assert len(telemetry.spans) == 1
+
+
+async def test_async_generators(telemetry: Telemetry) -> None:
+    @obskit.traced
+    async def ticks():  # type: ignore[no-untyped-def]
+        for i in range(2):
+            await asyncio.sleep(0)
+            yield i
+
+    assert [i async for i in ticks()] == [0, 1]
+    assert len(telemetry.spans) == 1
+    assert telemetry.spans[0].end_time is not None
+
+
+def test_exceptions_are_classified_and_reraised(telemetry: Telemetry) -> None:
+    @obskit.traced
+    def fails() -> None:
+        raise ValueError("bad")
+
+    @obskit.traced
+    def refuses() -> None:
+        raise BusinessRuleViolation("stock would go negative")
+
+    with pytest.raises(ValueError):
+        fails()
+    with pytest.raises(BusinessRuleViolation):
+        refuses()  # plain functions always re-raise: only consumers swallow business outcomes
+    failed = telemetry.span("test_exceptions_are_classified_and_reraised.<locals>.fails")
+    assert failed.status.status_code == StatusCode.ERROR
+    assert failed.attributes["error.type"] == "ValueError"
+    assert failed.attributes["obskit.error.kind"] == "unexpected"
+    assert [e.name for e in failed.events] == ["exception"]
+    refused = telemetry.span("test_exceptions_are_classified_and_reraised.<locals>.refuses")
+    assert refused.status.status_code == StatusCode.UNSET
+    assert refused.attributes["obskit.error.kind"] == "business"
+    assert refused.attributes["error.type"] == "obskit.errors.BusinessRuleViolation"
+
+
+def test_record_exception_false_keeps_events_empty(telemetry: Telemetry) -> None:
+    @obskit.traced(record_exception=False)
+    def fails() -> None:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        fails()
+    assert telemetry.spans[0].events == ()
+
+
+def test_a_raising_attributes_callable_never_breaks_the_call(telemetry: Telemetry) -> None:
+    @obskit.traced(attributes=lambda x: {"app.value": 1 / x})
+    def invert(x: int) -> int:
+        return x
+
+    assert invert(0) == 0
+    assert dict(telemetry.spans[0].attributes or {}) == {}
