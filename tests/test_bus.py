@@ -88,10 +88,16 @@ def test_duplicates_and_out_of_order_are_flagged(telemetry: Telemetry, bus: InMe
     bus.drain()
     spans = telemetry.find_spans("process stock")
     assert [s.attributes.get("obskit.message.out_of_order", False) for s in spans] == [
-        False, False, True, True,
+        False,
+        False,
+        True,
+        True,
     ]
     assert [s.attributes.get("obskit.message.duplicate", False) for s in spans] == [
-        False, False, False, True,
+        False,
+        False,
+        False,
+        True,
     ]
     assert [e.name for e in spans[2].events] == ["obskit.message.out_of_order"]
 
@@ -125,7 +131,9 @@ def test_capture_can_be_used_many_times() -> None:
     for _ in range(3):
         with capture() as telemetry:
             work()
-        assert [s.name for s in telemetry.spans] == ["test_capture_can_be_used_many_times.<locals>.work"]
+        assert [s.name for s in telemetry.spans] == [
+            "test_capture_can_be_used_many_times.<locals>.work"
+        ]
     with capture() as outer:
         work()
         with capture() as inner:

@@ -125,19 +125,27 @@ def test_outcomes_follow_the_error_policy(telemetry: Telemetry) -> None:
         }[message["kind"]]
 
     assert handler({"kind": "business", "headers": {}}) is None  # recorded, not re-raised
-    for kind, exc in (("transient", TransientError), ("poison", PoisonMessage),
-                      ("unexpected", RuntimeError)):
+    for kind, exc in (
+        ("transient", TransientError),
+        ("poison", PoisonMessage),
+        ("unexpected", RuntimeError),
+    ):
         with pytest.raises(exc):
             handler({"kind": kind, "headers": {}})
     spans = telemetry.find_spans("process orders")
     kinds = [s.attributes["obskit.error.kind"] for s in spans]
     assert kinds == ["business", "transient", "poison", "unexpected"]
     assert [s.status.status_code for s in spans] == [
-        StatusCode.UNSET, StatusCode.ERROR, StatusCode.ERROR, StatusCode.ERROR,
+        StatusCode.UNSET,
+        StatusCode.ERROR,
+        StatusCode.ERROR,
+        StatusCode.ERROR,
     ]
     assert [s.attributes["error.type"] for s in spans] == [
-        "obskit.errors.BusinessRuleViolation", "obskit.errors.TransientError",
-        "obskit.errors.PoisonMessage", "RuntimeError",
+        "obskit.errors.BusinessRuleViolation",
+        "obskit.errors.TransientError",
+        "obskit.errors.PoisonMessage",
+        "RuntimeError",
     ]
     durations = telemetry.metric_points("messaging.process.duration")
     assert sorted(attrs.get("error.type", "") for attrs, _ in durations) == sorted(

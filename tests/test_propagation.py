@@ -65,7 +65,10 @@ def test_extract_keeps_tracestate_with_a_valid_parent() -> None:
         ({"traceparent": "garbage"}, "malformed_traceparent"),
         ({"traceparent": PARENT.upper()}, "malformed_traceparent"),
         ({"traceparent": PARENT, "TRACEPARENT": PARENT}, "duplicate_traceparent"),
-        ([("traceparent", PARENT.encode()), ("traceparent", PARENT.encode())], "duplicate_traceparent"),
+        (
+            [("traceparent", PARENT.encode()), ("traceparent", PARENT.encode())],
+            "duplicate_traceparent",
+        ),
         (object(), None),
         (12345, None),
     ],
@@ -144,14 +147,22 @@ def test_baggage_round_trips() -> None:
 
 
 header_values = st.one_of(
-    st.none(), st.integers(), st.text(max_size=80), st.binary(max_size=80),
+    st.none(),
+    st.integers(),
+    st.text(max_size=80),
+    st.binary(max_size=80),
     st.lists(st.text(max_size=60), max_size=3),
 )
 carriers = st.one_of(
-    st.dictionaries(st.sampled_from(["traceparent", "TRACEPARENT", "tracestate", "baggage", "x"]),
-                    header_values, max_size=4),
-    st.lists(st.tuples(st.sampled_from(["traceparent", "tracestate", "baggage"]), header_values),
-             max_size=4),
+    st.dictionaries(
+        st.sampled_from(["traceparent", "TRACEPARENT", "tracestate", "baggage", "x"]),
+        header_values,
+        max_size=4,
+    ),
+    st.lists(
+        st.tuples(st.sampled_from(["traceparent", "tracestate", "baggage"]), header_values),
+        max_size=4,
+    ),
     header_values,
 )
 

@@ -68,7 +68,11 @@ def test_methods_staticmethods_and_classmethods(telemetry: Telemetry) -> None:
     assert service.klass(2) == "Service:2"
     names = [s.name for s in telemetry.spans]
     assert names == [
-        "Service.method", "Service.static", "Service.static", "Service.klass", "Service.klass",
+        "Service.method",
+        "Service.static",
+        "Service.static",
+        "Service.klass",
+        "Service.klass",
     ]
 
 
@@ -123,7 +127,14 @@ def test_a_closed_generator_ends_its_span_without_detach_errors(
         abandoned = endless()
         next(abandoned)
         del abandoned
-    assert len(telemetry.find_spans("test_a_closed_generator_ends_its_span_without_detach_errors.<locals>.endless")) == 2
+    assert (
+        len(
+            telemetry.find_spans(
+                "test_a_closed_generator_ends_its_span_without_detach_errors.<locals>.endless"
+            )
+        )
+        == 2
+    )
     assert not [r for r in caplog.records if "detach" in r.getMessage().lower()]
 
 

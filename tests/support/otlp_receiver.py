@@ -78,7 +78,7 @@ class _Trace(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, received: Received) -> None:
         self.received = received
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+    def Export(self, request: Any, context: Any) -> Any:
         with self.received.lock:
             self.received.traces.append(request)
         return trace_service_pb2.ExportTraceServiceResponse()
@@ -88,7 +88,7 @@ class _Logs(logs_service_pb2_grpc.LogsServiceServicer):
     def __init__(self, received: Received) -> None:
         self.received = received
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Export(self, request: Any, context: Any) -> Any:
         with self.received.lock:
             self.received.logs.append(request)
         return logs_service_pb2.ExportLogsServiceResponse()
@@ -98,7 +98,7 @@ class _Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
     def __init__(self, received: Received) -> None:
         self.received = received
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def Export(self, request: Any, context: Any) -> Any:
         with self.received.lock:
             self.received.metrics.append(request)
         return metrics_service_pb2.ExportMetricsServiceResponse()
@@ -121,12 +121,21 @@ def grpc_receiver() -> Iterator[tuple[str, Received]]:
 
 
 _HTTP_ROUTES = {
-    "/v1/traces": ("traces", trace_service_pb2.ExportTraceServiceRequest,
-                   trace_service_pb2.ExportTraceServiceResponse),
-    "/v1/logs": ("logs", logs_service_pb2.ExportLogsServiceRequest,
-                 logs_service_pb2.ExportLogsServiceResponse),
-    "/v1/metrics": ("metrics", metrics_service_pb2.ExportMetricsServiceRequest,
-                    metrics_service_pb2.ExportMetricsServiceResponse),
+    "/v1/traces": (
+        "traces",
+        trace_service_pb2.ExportTraceServiceRequest,
+        trace_service_pb2.ExportTraceServiceResponse,
+    ),
+    "/v1/logs": (
+        "logs",
+        logs_service_pb2.ExportLogsServiceRequest,
+        logs_service_pb2.ExportLogsServiceResponse,
+    ),
+    "/v1/metrics": (
+        "metrics",
+        metrics_service_pb2.ExportMetricsServiceRequest,
+        metrics_service_pb2.ExportMetricsServiceResponse,
+    ),
 }
 
 
@@ -136,7 +145,7 @@ def http_receiver() -> Iterator[tuple[str, Received]]:
     received = Received()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             route = _HTTP_ROUTES.get(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if route is None or self.headers.get("Content-Type") != "application/x-protobuf":
