@@ -325,12 +325,22 @@ def _is_sdk_provider(provider: object) -> bool:
 def capture_metric_reader() -> InMemoryMetricReader:
     """The one in-memory metric reader obskit's own meter provider carries (for capture)."""
     if _sinks.metric_reader is None:
-        from opentelemetry.sdk.metrics import Counter, Histogram, UpDownCounter
+        from opentelemetry.sdk.metrics import (
+            Counter,
+            Histogram,
+            ObservableCounter,
+            UpDownCounter,
+        )
         from opentelemetry.sdk.metrics.export import AggregationTemporality
 
         delta = AggregationTemporality.DELTA
         _sinks.metric_reader = InMemoryMetricReader(
-            preferred_temporality={Counter: delta, Histogram: delta, UpDownCounter: delta}
+            preferred_temporality={
+                Counter: delta,
+                Histogram: delta,
+                UpDownCounter: delta,
+                ObservableCounter: delta,
+            }
         )
     return _sinks.metric_reader
 

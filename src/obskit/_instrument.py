@@ -1,10 +1,12 @@
 """The one wrapping mechanism behind ``@traced``, ``@traced.consumer`` and friends.
 
-An *operation* decides, per call, whether anything records (``begin`` returns a :class:`Call`)
-or not (``begin`` returns None and the plain function runs, with ``passthrough`` as the only
-extra work). This module turns an operation into a wrapper of the right shape for sync
-functions, coroutines, generators and async generators, built on ``wrapt`` so methods,
-staticmethods and classmethods keep their binding and signatures.
+An *operation* decides, per call, whether anything records (``begin`` returns a
+:class:`Call`) or not (no SDK, or ``begin`` returns None: the plain function runs, and a
+consumer leaves its message where ``obskit.inject`` finds the incoming context, read lazily).
+
+This module turns an operation into a wrapper of the right shape for sync functions,
+coroutines, generators and async generators, built on ``wrapt`` so methods, staticmethods and
+classmethods keep their binding and signatures.
 
 Generators never keep a context attached across a ``yield``: the span's context is attached each
 time the generator body runs and detached before control returns to the caller, so a generator
@@ -22,6 +24,9 @@ from typing import Any, Protocol, TypeVar
 import wrapt
 from opentelemetry import context as context_api
 
+from obskit._providers import API_GLOBALS
+from obskit.propagation import reset_pending_headers, set_pending_headers
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -38,22 +43,24 @@ class Call(Protocol):
 
 
 class Operation(Protocol):
+    #: True when, without an SDK, the call must still pass the incoming context through
+    passes_context: bool
+
     def begin(
         self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Call | None: ...
 
-    def passthrough(
-        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Token[Any] | None:
-        """Without an SDK: what the call needs anyway (e.g. the incoming context, lazily)."""
-
-    def end_passthrough(self, token: Token[Any] | None) -> None: ...
+    def incoming_headers(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+        """The headers of the message among ``args`` (read lazily, only when asked)."""
 
     def swallow(self, exc: BaseException) -> bool:
         """Without an SDK: True when the error policy says not to re-raise."""
 
 
 _detach = context_api.detach
+_globals = API_GLOBALS
+_set_pending = set_pending_headers
+_reset_pending = reset_pending_headers
 
 
 def wrap(function: F, operation: Operation) -> F:
@@ -71,17 +78,15 @@ def wrap(function: F, operation: Operation) -> F:
 
 
 def _sync_wrapper(op: Operation) -> Callable[..., Any]:
-    begin, passthrough, end_passthrough, swallow = (
-        op.begin,
-        op.passthrough,
-        op.end_passthrough,
-        op.swallow,
-    )
+    begin, swallow, incoming = op.begin, op.swallow, op.incoming_headers
+    passes_context = op.passes_context
 
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        call = begin(instance, args, kwargs)
-        if call is None:
-            token = passthrough(instance, args, kwargs)
+        call = None if _globals._TRACER_PROVIDER is None else begin(instance, args, kwargs)
+        if call is None:  # nothing records: the cheapest pass-through there is
+            if not passes_context:
+                return wrapped(*args, **kwargs)
+            token = _set_pending((incoming, args, kwargs))
             try:
                 return wrapped(*args, **kwargs)
             except BaseException as exc:
@@ -89,7 +94,7 @@ def _sync_wrapper(op: Operation) -> Callable[..., Any]:
                     return None
                 raise
             finally:
-                end_passthrough(token)
+                _reset_pending(token)
         attached = call.attach()
         try:
             result = wrapped(*args, **kwargs)
@@ -109,17 +114,17 @@ def _sync_wrapper(op: Operation) -> Callable[..., Any]:
 
 def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
     async def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        call = op.begin(instance, args, kwargs)
+        call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
         if call is None:
-            token = op.passthrough(instance, args, kwargs)
+            token = _set_pending((op.incoming_headers, args, kwargs))
             try:
                 return await wrapped(*args, **kwargs)
             except BaseException as exc:
-                if op.swallow(exc):
+                if op.passes_context and op.swallow(exc):
                     return None
                 raise
             finally:
-                op.end_passthrough(token)
+                _reset_pending(token)
         attached = call.attach()
         try:
             result = await wrapped(*args, **kwargs)
@@ -139,10 +144,8 @@ def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
 
 def _generator_wrapper(op: Operation) -> Callable[..., Any]:
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Generator[Any, Any, Any]:
-        call = op.begin(instance, args, kwargs)
+        call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
         if call is None:
-            token = op.passthrough(instance, args, kwargs)
-            op.end_passthrough(token)
             return (yield from wrapped(*args, **kwargs))
         return (yield from _drive(wrapped(*args, **kwargs), call))
 
@@ -186,7 +189,7 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
     async def wrapper(
         wrapped: Any, instance: Any, args: Any, kwargs: Any
     ) -> AsyncGenerator[Any, Any]:
-        call = op.begin(instance, args, kwargs)
+        call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
         agen = wrapped(*args, **kwargs)
         if call is None:
             async for item in agen:

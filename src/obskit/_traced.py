@@ -4,7 +4,6 @@ and ``.producer`` for messaging."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import Token
 from typing import Any, TypeVar, overload
 
 from opentelemetry import context as context_api
@@ -65,10 +64,9 @@ class FunctionOperation:
             record_exception=self.record_exception,
         )
 
-    def passthrough(self, instance: Any, args: Any, kwargs: Any) -> Token[Any] | None:
-        return None
+    passes_context = False
 
-    def end_passthrough(self, token: Token[Any] | None) -> None:
+    def incoming_headers(self, args: Any, kwargs: Any) -> object:
         return None
 
     def swallow(self, exc: BaseException) -> bool:

@@ -84,6 +84,12 @@ def header_values(carrier: object, key: str) -> list[str]:
     if carrier is None:
         return []
     values: list[object]
+    if type(carrier) is dict:  # the common case, without the ABC check
+        found = carrier.get(key)
+        if found is not None and len(carrier) == 1:
+            values = found if type(found) is list else [found]
+            return _texts(values, key)
+        return _texts(_collect_key(carrier, key), key)
     if isinstance(carrier, Mapping):
         direct = carrier.get(key)
         if direct is not None and not _has_case_variants(carrier, key):
@@ -125,6 +131,19 @@ def header_values(carrier: object, key: str) -> list[str]:
         except _Undecodable:
             _note_invalid("undecodable", key)
     return texts
+
+
+def _collect_key(carrier: dict[Any, Any], key: str) -> list[object]:
+    values: list[object] = []
+    for name, value in carrier.items():
+        if (type(name) is str and name.lower() == key) or (
+            isinstance(name, bytes) and name.decode("latin-1").lower() == key
+        ):
+            if type(value) is list:
+                values.extend(value)
+            else:
+                values.append(value)
+    return values
 
 
 def _same_key(name: str | bytes, key: str) -> bool:
@@ -344,6 +363,46 @@ def _uses_default_propagators() -> bool:
     return fast
 
 
+_WANTED: Final = {TRACEPARENT: 0, TRACESTATE: 1, BAGGAGE: 2}
+
+
+def _collect(carrier: object) -> tuple[list[str], list[str], bool]:
+    """``traceparent`` values, ``tracestate`` values and whether baggage is present, in one
+    pass over the carrier (the per-message hot path)."""
+    if type(carrier) is dict:
+        found: tuple[list[object], list[object], list[object]] = ([], [], [])
+        for name, value in carrier.items():
+            index = _WANTED.get(name.lower() if type(name) is str else name)
+            if index is None:
+                if isinstance(name, bytes):
+                    index = _WANTED.get(name.decode("latin-1").lower())
+                if index is None:
+                    continue
+            if type(value) is list:
+                found[index].extend(value)
+            else:
+                found[index].append(value)
+        return _texts(found[0], TRACEPARENT), _texts(found[1], TRACESTATE), bool(found[2])
+    return (
+        header_values(carrier, TRACEPARENT),
+        header_values(carrier, TRACESTATE),
+        bool(header_values(carrier, BAGGAGE)),
+    )
+
+
+def _texts(values: list[object], key: str) -> list[str]:
+    texts = []
+    for value in values:
+        if type(value) is str:
+            texts.append(value)
+            continue
+        try:
+            texts.append(_text(value))
+        except _Undecodable:
+            _note_invalid("undecodable", key)
+    return texts
+
+
 def extract(carrier: object, context: Context | None = None) -> Context:
     """The context the carrier's headers describe; never raises (a bad carrier gives ``context``).
 
@@ -354,12 +413,12 @@ def extract(carrier: object, context: Context | None = None) -> Context:
     try:
         if not _uses_default_propagators():
             return propagate.get_global_textmap().extract(carrier, base, getter=HEADER_GETTER)
-        parents = header_values(carrier, TRACEPARENT)
+        parents, states, has_baggage = _collect(carrier)
         if parents:
-            span_context = _parse(parents, lambda: header_values(carrier, TRACESTATE))
+            span_context = _parse(parents, lambda: states)
             if span_context is not None:
                 base = trace.set_span_in_context(trace.NonRecordingSpan(span_context), base)
-        if header_values(carrier, BAGGAGE):
+        if has_baggage:
             base = _BAGGAGE.extract(carrier, base, getter=HEADER_GETTER)
         return base
     except Exception as exc:  # never let a header break the host
@@ -401,8 +460,10 @@ def current_context() -> Context:
     context = get_current()
     pending = _pending_headers.get()
     if pending is not None and not trace.get_current_span(context).get_span_context().is_valid:
-        resolve = getattr(pending, "resolve", None)
-        return extract(resolve() if callable(resolve) else pending, context)
+        if type(pending) is tuple:  # (incoming_headers, args, kwargs) from a consumer wrapper
+            read, args, kwargs = pending
+            pending = read(args, kwargs)
+        return extract(pending, context)
     return context
 
 

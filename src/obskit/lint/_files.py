@@ -1,4 +1,4 @@
-"""Which files to lint: walk the given paths, skipping virtualenvs, caches and ``.gitignore``d paths.
+"""Which files to lint: walk the paths, skipping virtualenvs, caches and ``.gitignore``d paths.
 
 A tree with a symlink loop, an unreadable directory or 10,000 files must still be walked to the
 end, so every problem becomes a :class:`Problem` for that one path instead of an exception.
@@ -6,14 +6,16 @@ end, so every problem becomes a :class:`Problem` for that one path instead of an
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["SKIPPED_DIRS", "GitIgnore", "Problem", "iter_python_files"]
+__all__ = ["SKIPPED_DIRS", "GitIgnore", "Problem", "iter_python_files", "read_source"]
 
 SKIPPED_DIRS: Final = frozenset(
     {
@@ -167,7 +169,7 @@ def _walk(
                 is_dir = entry.is_dir()
                 is_file = not is_dir and entry.is_file()
             except OSError as error:
-                yield Problem(entry.path, error.strerror or str(error))
+                yield Problem(str(path), error.strerror or str(error))
                 continue
             if is_dir:
                 if entry.name in SKIPPED_DIRS or entry.name.endswith(".egg-info"):
@@ -180,5 +182,34 @@ def _walk(
                 if is_file:
                     yield path
                 elif entry.is_symlink():
-                    yield Problem(entry.path, "broken symlink or symlink loop")
+                    yield Problem(str(path), "broken symlink or symlink loop")
         stack.extend(reversed(subdirs))
+
+
+def read_source(path: Path, *, cookie: bool = True) -> str:
+    """The file's text; ``ValueError`` with a reason when it is not Python source text.
+
+    UTF-8, or the encoding a PEP 263 ``# -*- coding: ... -*-`` line declares (``cookie=False``
+    accepts UTF-8 only: what ``--fix`` can write back unchanged).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(error.strerror or str(error)) from None
+    if b"\0" in data:
+        raise ValueError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        problem = ValueError(f"not UTF-8 text (byte {error.start})")
+    if cookie:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError:
+            raise problem from None
+        if encoding not in ("utf-8", "utf-8-sig"):
+            try:
+                return data.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    raise problem

@@ -7,7 +7,6 @@ source span of one string literal or keyword name, so formatting and comments su
 
 from __future__ import annotations
 
-import ast
 import difflib
 import keyword
 import re
@@ -103,13 +102,13 @@ class Fixer:
         final = self._final(base)
         if final == base and not alias:
             return None
-        if use.kind == "log_field" and (as_key or alias):
-            new = registry.log_key(final)
-        else:
-            new = final
+        as_log_key = use.kind == "log_field" and (as_key or alias)
+        new = registry.log_key(final) if as_log_key else final
         return new if new != name else None
 
-    def plan(self, path: Path, text: str, uses: Iterable[NameUse], codes: dict[int, set[str]]) -> FilePlan:
+    def plan(
+        self, path: Path, text: str, uses: Iterable[NameUse], codes: dict[int, set[str]]
+    ) -> FilePlan:
         """Plan the edits for one file; ``codes`` maps ``id(use)`` to its finding codes."""
         plan = FilePlan(path, text)
         edits: dict[tuple[int, int], tuple[Spelling, str, str, NameUse]] = {}
@@ -120,7 +119,9 @@ class Fixer:
             where = (str(path), use.line, use.col, use.name)
             if new is None:
                 if codes.get(id(use), set()) & FIX_CODES:
-                    plan.unfixable.append(Unfixable(*where, "no replacement stated in the registry"))
+                    plan.unfixable.append(
+                        Unfixable(*where, "no replacement stated in the registry")
+                    )
                 continue
             spelling = use.spelling
             if spelling is None:
@@ -143,7 +144,7 @@ class Fixer:
                 )
                 continue
             try:
-                ast.parse(candidate)
+                compile(candidate, str(path), "exec", dont_inherit=True)
             except (SyntaxError, ValueError):
                 _, old, new, use = edit
                 reason = f"renaming to '{new}' would not parse (a duplicate keyword?)"
@@ -191,7 +192,7 @@ def unified_diff(plan: FilePlan) -> str:
     """A ``git apply``-able diff of one plan (empty when nothing changes)."""
     if plan.fixed == plan.original:
         return ""
-    name = plan.path.as_posix()
+    name = plan.path.as_posix().lstrip("/")
     return "".join(
         difflib.unified_diff(
             plan.original.splitlines(keepends=True),

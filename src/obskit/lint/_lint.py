@@ -16,12 +16,13 @@ from obskit.conventions import Finding, Level, Registry
 from obskit.lint._baseline import fingerprints
 from obskit.lint._checks import PARSE_ERROR, UNREADABLE, Checker
 from obskit.lint._config import LintConfig
-from obskit.lint._extract import TRIGGERS, NameUse, extract_names
-from obskit.lint._files import GitIgnore, Problem, iter_python_files
+from obskit.lint._extract import NameUse, extract_names
+from obskit.lint._files import GitIgnore, Problem, iter_python_files, read_source
+from obskit.lint._fix import FilePlan, Fixer
 from obskit.lint._ignores import ALL, inline_ignores, suppressed
 from obskit.lint._results import LocatedFinding, Summary
 
-__all__ = ["LintResult", "lint_paths", "read_source"]
+__all__ = ["LintResult", "lint_paths", "plan_fixes"]
 
 
 @dataclass(slots=True)
@@ -37,27 +38,11 @@ class LintResult:
         return any(f.level >= fail_on for f in self.findings)
 
 
-def read_source(path: Path) -> str:
-    """The file's text; ``ValueError`` with a reason when it is not UTF-8 Python source."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ValueError(error.strerror or str(error)) from None
-    if b"\0" in data:
-        raise ValueError("binary file (contains NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 text (byte {error.start})") from None
-
-
 def _problem(code: str, path: str, message: str, line: int = 1, col: int = 1) -> LocatedFinding:
     return LocatedFinding(Finding(code, Level.VIOLATION, path, message), path, line, col)
 
 
 def _uses(path: Path, text: str) -> Iterable[NameUse]:
-    if not any(trigger in text for trigger in TRIGGERS):
-        return ()
     return extract_names(text, str(path))
 
 
@@ -116,7 +101,7 @@ def lint_paths(
                     summary.suppressed += 1
                     continue
                 found.append(LocatedFinding(finding, path, use.line, use.col, use.end_col))
-    found = [_with_level(item, config) for item in found]
+    found = [_with_level(located, config) for located in found]
     found.sort(key=lambda f: (f.path, f.line, f.col, f.code, f.finding.name))
     result.unbaselined = found
     if baseline:
@@ -125,8 +110,8 @@ def lint_paths(
         summary.baselined = len(found) - len(result.findings)
     else:
         result.findings = found
-    for item in result.findings:
-        summary.by_level[item.level] += 1
+    for located in result.findings:
+        summary.by_level[located.level] += 1
     return result
 
 
@@ -135,3 +120,27 @@ def _with_level(item: LocatedFinding, config: LintConfig) -> LocatedFinding:
     if level == item.level:
         return item
     return dataclasses.replace(item, finding=dataclasses.replace(item.finding, level=level))
+
+
+def plan_fixes(
+    paths: Sequence[Path | str], config: LintConfig, registry: Registry
+) -> list[FilePlan]:
+    """``--fix`` plans for every readable file under ``paths`` that has something to say."""
+    checker = Checker(registry)
+    fixer = Fixer(registry)
+    plans = []
+    for item in iter_python_files([Path(p) for p in paths], GitIgnore.load(config.root)):
+        if isinstance(item, Problem):
+            continue
+        try:
+            text = read_source(item, cookie=False)
+            uses = list(_uses(item, text))
+        except (SyntaxError, ValueError):
+            continue  # reported by the lint pass
+        if not uses:
+            continue
+        codes = {id(use): {f.code for f in checker.check(use)} for use in uses}
+        plan = fixer.plan(item, text, uses, codes)
+        if plan.changes or plan.unfixable:
+            plans.append(plan)
+    return plans

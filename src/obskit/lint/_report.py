@@ -13,11 +13,23 @@ from typing import Final
 from obskit.conventions import Level
 from obskit.lint._results import LocatedFinding
 
-__all__ = ["FORMATS", "render", "render_github", "render_json", "render_sarif", "render_text"]
+__all__ = [
+    "FORMATS",
+    "as_dict",
+    "render",
+    "render_github",
+    "render_json",
+    "render_sarif",
+    "render_text",
+]
 
 INFORMATION_URI: Final = "https://github.com/obskit/obskit/blob/main/docs/lint.md"
 SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
-_SARIF_LEVEL: Final = {Level.VIOLATION: "error", Level.IMPROVEMENT: "warning", Level.INFORMATION: "note"}
+_SARIF_LEVEL: Final = {
+    Level.VIOLATION: "error",
+    Level.IMPROVEMENT: "warning",
+    Level.INFORMATION: "note",
+}
 _GITHUB_LEVEL: Final = {
     Level.VIOLATION: "error",
     Level.IMPROVEMENT: "warning",
@@ -30,7 +42,7 @@ def render_text(findings: Sequence[LocatedFinding]) -> str:
     return "".join(f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}\n" for f in findings)
 
 
-def _as_dict(item: LocatedFinding) -> dict[str, object]:
+def as_dict(item: LocatedFinding) -> dict[str, object]:
     finding = item.finding
     return {
         "path": item.path,
@@ -47,7 +59,7 @@ def _as_dict(item: LocatedFinding) -> dict[str, object]:
 
 
 def render_json(findings: Sequence[LocatedFinding]) -> str:
-    return json.dumps([_as_dict(f) for f in findings], indent=2) + "\n"
+    return json.dumps([as_dict(f) for f in findings], indent=2) + "\n"
 
 
 def render_sarif(findings: Sequence[LocatedFinding], tool: str = "obskit") -> str:

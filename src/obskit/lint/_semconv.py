@@ -57,7 +57,7 @@ def _table(module: str) -> dict[str, str] | None:
         for stmt in body:
             if isinstance(stmt, ast.Assign):
                 targets = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
-                value = stmt.value
+                value: ast.expr | None = stmt.value
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 targets, value = [stmt.target.id], stmt.value
             elif isinstance(stmt, ast.ClassDef) and not prefix:

@@ -1,6 +1,36 @@
-"""Messaging: consumer and producer instrumentation, and the adapters that read broker messages."""
+"""Messaging: consumer and producer instrumentation, and the adapters that read broker messages.
 
+Adapters are registered by the message type's module and class name, so importing this package
+never imports a broker client; helpers that build a client's objects import it when called.
+"""
+
+from obskit.messaging import _aio_pika, _kafka, _mqtt, _nats  # noqa: F401  (register adapters)
 from obskit.messaging._adapter import MessageInfo, adapter_for, register_adapter
+from obskit.messaging._mqtt import mqtt_properties
+from obskit.messaging._pika import PikaDelivery, pika_properties
 from obskit.messaging._producer import publishing
+from obskit.messaging._redis import (
+    RedisStreamEntry,
+    pending_delivery_counts,
+    redis_delivery_counts,
+    redis_entries,
+    redis_entry,
+)
+from obskit.messaging._settle import Settlement, settled
 
-__all__ = ["MessageInfo", "adapter_for", "publishing", "register_adapter"]
+__all__ = [
+    "MessageInfo",
+    "PikaDelivery",
+    "RedisStreamEntry",
+    "Settlement",
+    "adapter_for",
+    "mqtt_properties",
+    "pending_delivery_counts",
+    "pika_properties",
+    "publishing",
+    "redis_delivery_counts",
+    "redis_entries",
+    "redis_entry",
+    "register_adapter",
+    "settled",
+]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -14,12 +13,14 @@ from opentelemetry.trace import Link, SpanKind
 from obskit import _semconv as sc
 from obskit import propagation
 from obskit._config import get_settings
-from obskit._providers import instruments, sdk_tracer
+from obskit._providers import consumed_tally, instruments, sdk_tracer
 from obskit._spans import SpanCall, call_attributes
 from obskit.errors import ErrorPolicy
 from obskit.messaging import _observe
 from obskit.messaging._adapter import MessageInfo, read_message
+from obskit.messaging._mqtt import is_paho_callback
 from obskit.messaging._pika import PikaDelivery, is_pika_callback
+from obskit.messaging._settle import CONSUMER_SPAN_KEY
 
 Destination = str | Callable[..., str]
 MessageSelector = str | int | None
@@ -34,17 +35,19 @@ class ConsumerCall(SpanCall):
 
     def __init__(self, span: Any, parent: Any, policy: ErrorPolicy, metric_attributes: Any):
         super().__init__(span, parent, policy, reraise_all=False)
+        self.context = context_api.set_value(CONSUMER_SPAN_KEY, span, self.context)
         self.metric_attributes = metric_attributes
 
     def finish(self) -> None:
         duration = time.perf_counter() - self.start
         self.span.end()
         attributes = self.metric_attributes
+        error_type = None
         if self.kind is not None:
-            attributes = {**attributes, sc.ERROR_TYPE: self.span.attributes.get(sc.ERROR_TYPE)}  # type: ignore[attr-defined]
-        metrics = instruments()
-        metrics.process_duration.record(duration, attributes)
-        metrics.consumed.add(1, attributes)
+            error_type = self.span.attributes.get(sc.ERROR_TYPE)  # type: ignore[attr-defined]
+            attributes = {**attributes, sc.ERROR_TYPE: error_type}
+        instruments().process_duration.record(duration, attributes)
+        consumed_tally.add(self.metric_attributes, error_type)
 
 
 class ConsumerOperation:
@@ -82,14 +85,14 @@ class ConsumerOperation:
         if isinstance(destination, str):
             self.span_name = f"{operation_name} {destination}"
             self.base_attributes[sc.MESSAGING_DESTINATION_NAME] = destination
-            self.metric_attributes = dict(self.base_attributes)
+            self.metric_attributes = _metric_attributes(self.base_attributes)
         else:
             template = getattr(destination, "template", None) or getattr(
                 destination, "__name__", "dynamic"
             )
             self.span_name = f"{operation_name} {template}"
             self.base_attributes[sc.MESSAGING_DESTINATION_TEMPLATE] = template
-            self.metric_attributes = dict(self.base_attributes)
+            self.metric_attributes = _metric_attributes(self.base_attributes)
 
     # -- the message among the handler's arguments ---------------------------------------
     def locate(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -97,6 +100,8 @@ class ConsumerOperation:
         if selector is None:
             if len(args) >= 4 and is_pika_callback(args):
                 return PikaDelivery(*args[:4])
+            if len(args) == 3 and is_paho_callback(args):
+                return args[2]  # paho-mqtt's on_message(client, userdata, message)
             if args:
                 return args[0]
             return kwargs.get("message")
@@ -134,33 +139,19 @@ class ConsumerOperation:
         _observe.observe(span, info, message, self.sequence, self.metric_attributes)
         return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
 
-    def passthrough(
-        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Token[Any] | None:
-        return propagation.set_pending_headers(_LazyHeaders(self, args, kwargs))
+    passes_context = True
 
-    def end_passthrough(self, token: Token[Any] | None) -> None:
-        if token is not None:
-            propagation.reset_pending_headers(token)
+    def incoming_headers(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+        return read_message(self.locate(args, kwargs), self.headers).headers
 
     def swallow(self, exc: BaseException) -> bool:
         policy = self.policy()
         return not policy.should_reraise(policy.classify(exc))
 
 
-class _LazyHeaders:
-    """The incoming headers, read only if the handler publishes or calls out (no SDK)."""
-
-    __slots__ = ("args", "kwargs", "operation")
-
-    def __init__(self, operation: ConsumerOperation, args: Any, kwargs: Any) -> None:
-        self.operation = operation
-        self.args = args
-        self.kwargs = kwargs
-
-    def resolve(self) -> object:
-        op = self.operation
-        return read_message(op.locate(self.args, self.kwargs), op.headers).headers
+def _metric_attributes(span_attributes: dict[str, Any]) -> dict[str, Any]:
+    """The duration/consumed metrics' attributes: the conventions' set, low cardinality."""
+    return {k: v for k, v in span_attributes.items() if k != sc.MESSAGING_OPERATION_TYPE}
 
 
 def _dynamic(destination: Callable[..., str], args: Any, kwargs: Any) -> str:
@@ -216,7 +207,4 @@ class BatchConsumerOperation(ConsumerOperation):
         )
         return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
 
-    def passthrough(
-        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Token[Any] | None:
-        return None
+    passes_context = False  # a batch has many parents; there is no single one to pass on

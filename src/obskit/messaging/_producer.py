@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -15,7 +14,7 @@ from opentelemetry.trace import SpanKind
 from obskit import _semconv as sc
 from obskit import propagation
 from obskit._config import get_settings
-from obskit._providers import instruments, sdk_tracer
+from obskit._providers import sdk_tracer, sent_tally
 from obskit._spans import SpanCall, call_attributes, record_outcome
 from obskit.errors import ErrorPolicy
 
@@ -27,6 +26,24 @@ def _producer_attributes(destination: str, system: str, operation: str) -> dict[
         sc.MESSAGING_OPERATION_NAME: operation,
         sc.MESSAGING_DESTINATION_NAME: destination,
     }
+
+
+_sent_labels: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _sent_attributes(system: str, destination: str) -> dict[str, Any]:
+    """One attribute dict per (system, destination), the key of the sent-messages tally."""
+    labels = _sent_labels.get((system, destination))
+    if labels is None:
+        labels = _sent_labels.setdefault(
+            (system, destination),
+            {
+                sc.MESSAGING_SYSTEM: system,
+                sc.MESSAGING_OPERATION_NAME: "send",
+                sc.MESSAGING_DESTINATION_NAME: destination,
+            },
+        )
+    return labels
 
 
 @contextmanager
@@ -74,14 +91,10 @@ def publishing(
     finally:
         context_api.detach(token)
         span.end()
-        metric_attributes = {
-            sc.MESSAGING_SYSTEM: system,
-            sc.MESSAGING_OPERATION_NAME: "send",
-            sc.MESSAGING_DESTINATION_NAME: destination,
-        }
+        error_type = None
         if failure is not None and span.attributes is not None:  # type: ignore[attr-defined]
-            metric_attributes[sc.ERROR_TYPE] = span.attributes.get(sc.ERROR_TYPE)  # type: ignore[attr-defined]
-        instruments().sent.add(1, metric_attributes)
+            error_type = span.attributes.get(sc.ERROR_TYPE)  # type: ignore[attr-defined]
+        sent_tally.add(_sent_attributes(system, destination), error_type)
 
 
 class ProducerOperation:
@@ -114,10 +127,9 @@ class ProducerOperation:
         )
         return SpanCall(span, parent, self.errors or get_settings().error_policy)
 
-    def passthrough(self, instance: Any, args: Any, kwargs: Any) -> Token[Any] | None:
-        return None
+    passes_context = False
 
-    def end_passthrough(self, token: Token[Any] | None) -> None:
+    def incoming_headers(self, args: Any, kwargs: Any) -> object:
         return None
 
     def swallow(self, exc: BaseException) -> bool:

@@ -88,7 +88,10 @@ class Telemetry:
         for resource_metrics in data.resource_metrics if data else ():
             for scope in resource_metrics.scope_metrics:
                 for metric in scope.metrics:
+                    monotonic = getattr(metric.data, "is_monotonic", False)
                     for point in metric.data.data_points:
+                        if monotonic and getattr(point, "value", None) == 0:
+                            continue  # a pre-aggregated count that did not move
                         self._metric_points.append(
                             (metric.name, dict(point.attributes or {}), point)
                         )

@@ -29,6 +29,7 @@ def place(order, request):
         span.add_event("order.placed", attributes={"app.order.id": order.id})
         log.info("order_placed", order_id=order.id, orderId=order.id)
         logger.warning("slow order", extra={"customer_id": order.customer})
+        log.bind(orderId=order.id, client_id=order.customer).debug("bound")  # keep me
         placed.add(1, {"app.order.id": order.id})
         span.set_attribute(f"app.{order.kind}", True)
         span.set_attribute("TotalPrice", 3)  # obskit: ignore[invalid_format]

@@ -1,0 +1,1 @@
+"""Speed comparisons; each module runs with ``python -m benchmarks.<name>``."""

@@ -1,0 +1,41 @@
+"""NATS through nats-py: core ``Msg`` (headers, subject) and JetStream messages, whose reply
+subject carries the stream, consumer, delivery count and timestamp.
+
+Publishing needs no helper: ``await nc.publish(subject, data, headers=headers)`` with the dict
+:func:`obskit.publishing` yields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from obskit import _semconv as sc
+from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
+
+_JS_ACK: Final = "$JS.ACK."
+MSG_ID_HEADER: Final = "Nats-Msg-Id"
+
+
+def read_msg(msg: Any) -> MessageInfo:
+    headers = msg.headers
+    data = msg.data
+    info = MessageInfo(
+        headers=headers,
+        destination=msg.subject,
+        message_id=_opt_str(headers.get(MSG_ID_HEADER)) if headers else None,
+        body_size=len(data) if data is not None else None,
+    )
+    reply = msg.reply or ""
+    if reply.startswith(_JS_ACK):
+        metadata = msg.metadata
+        delivered = int(metadata.num_delivered)
+        info.attempt = delivered
+        info.redelivered = delivered > 1
+        info.timestamp = metadata.timestamp.timestamp()
+        if info.message_id is None:  # the broker's own identity of the message
+            info.message_id = f"{metadata.stream}:{metadata.sequence.stream}"
+        info.attributes[sc.MESSAGING_CONSUMER_GROUP_NAME] = metadata.consumer
+    return info
+
+
+register_adapter("nats.aio.msg", "Msg", read_msg)

@@ -1,0 +1,91 @@
+"""``obskit check``: captured OTLP JSON (Collector file exporter) and Weaver samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from obskit.lint import observations
+from tests.lint.conftest import SAMPLES, RunCli
+
+OTLP = SAMPLES / "otlp" / "telemetry.jsonl"
+WEAVER = SAMPLES / "otlp" / "weaver-samples.json"
+CONFIG = SAMPLES / "shop" / "pyproject.toml"
+
+EXPECTED = f"""\
+{OTLP}:1:1: deprecated 'http.method' is deprecated (renamed): use 'http.request.method' (span 'POST /orders')
+{OTLP}:1:1: type_mismatch 'app.order.total' is registered as double, got str (span 'POST /orders')
+{OTLP}:1:1: near_duplicate 'app.order_number' is another spelling of the registered 'app.order.id' (log key 'order_id') (event 'order.placed' of span 'POST /orders')
+{OTLP}:1:1: not_stable 'messaging.system' is development, not stable (span 'process shipping')
+{OTLP}:1:1: missing_namespace 'cart' has no namespace (span 'process shipping')
+{OTLP}:1:1: missing_attribute 'cart' is not in the registry (span 'process shipping')
+{OTLP}:2:1: near_duplicate 'customerId' is another spelling of the registered 'app.customer.id' (log key 'customer_id') (log 'order_placed')
+{OTLP}:3:1: invalid_format 'orderLatency' must be lowercase [a-z][a-z0-9]* parts joined by single '.' or '_' (metric 'orderLatency')
+{OTLP}:3:1: missing_metric metric 'orderLatency' is not in the registry (metric 'orderLatency')
+coverage: 2 of 4 registered names seen (50%)
+  seen: app.order.id, app.order.total
+  unregistered: cart
+obskit: 1 files; 20 names checked; 5 violation, 3 improvement, 1 information; 0 dynamic names
+"""  # noqa: E501
+
+
+def test_otlp_json_lines(cli: RunCli) -> None:
+    result = cli("check", OTLP, "--config", CONFIG)
+    assert result.out == EXPECTED
+    assert result.code == 1
+
+
+def test_decodes_every_otlp_value_shape() -> None:
+    values: dict[str, object] = {}
+    for seen in observations(OTLP.read_text()):
+        values.setdefault(seen.name, seen.value)
+    assert values["http.response.status_code"] == 200  # intValue is a string in OTLP JSON
+    assert values["cart"] is True
+    assert values["app.order.total"] == "12.50"
+    assert {o.kind for o in observations(OTLP.read_text())} == {
+        "attribute",
+        "event",
+        "log_field",
+        "metric",
+    }
+
+
+def test_single_document_and_json_format(tmp_path: Path, cli: RunCli) -> None:
+    document = json.loads(OTLP.read_text().splitlines()[0])
+    single = tmp_path / "traces.json"
+    single.write_text(json.dumps(document, indent=2))
+    result = cli("check", single, "--config", CONFIG, "--format", "json", "--select", "deprecated")
+    report = json.loads(result.out)
+    assert [(f["code"], f["name"], f["context"]) for f in report["findings"]] == [
+        ("deprecated", "http.method", "span 'POST /orders'")
+    ]
+    assert report["coverage"]["seen"] == ["app.order.id", "app.order.total"]
+    assert result.code == 1
+
+
+def test_weaver_live_check_samples(cli: RunCli) -> None:
+    result = cli("check", WEAVER, "--config", CONFIG, "--format", "json")
+    found = {(f["code"], f["name"], f["context"]) for f in json.loads(result.out)["findings"]}
+    assert ("invalid_format", "TaskId", "span 'test'") in found
+    assert ("missing_attribute", "session.idd", "log 'session.start'") in found
+    assert ("not_stable", "system.memory.usage", "metric 'system.memory.usage'") in found
+    assert ("deprecated", "state", "metric 'system.memory.usage'") in found
+
+
+def test_clean_telemetry_exits_zero(tmp_path: Path, cli: RunCli) -> None:
+    clean = tmp_path / "clean.jsonl"
+    span = {"name": "s", "attributes": [{"key": "app.order.id", "value": {"stringValue": "o"}}]}
+    clean.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}) + "\n")
+    result = cli("check", clean, "--config", CONFIG)
+    assert result.code == 0
+    assert "coverage: 1 of 4 registered names seen (25%)" in result.out
+
+
+def test_unreadable_and_invalid_files(tmp_path: Path, cli: RunCli) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"resourceSpans": []}\n{oops\n')
+    result = cli("check", bad, tmp_path / "missing.json", "--config", CONFIG)
+    assert f"{bad}:1:1: parse_error line 2: not JSON" in result.out
+    assert f"{tmp_path / 'missing.json'}:1:1: unreadable cannot read" in result.out
+    assert result.code == 1
+    assert cli("check").code == 2

@@ -1,0 +1,56 @@
+"""``obskit drift``: the same concept named differently across services."""
+
+from __future__ import annotations
+
+import json
+
+from tests.lint.conftest import SAMPLES, RunCli
+
+ORDERS = SAMPLES / "services" / "orders"
+BILLING = SAMPLES / "services" / "billing"
+CONFIG = SAMPLES / "shop" / "pyproject.toml"
+
+
+def test_text_report(cli: RunCli) -> None:
+    result = cli("drift", ORDERS, BILLING, "--config", CONFIG)
+    lines = result.out.splitlines()
+    assert [line for line in lines if not line.startswith(" ")] == [
+        "drift_synonym: attribute 'app.order.id' is spelled 2 ways: 'app.order.id' in orders; "
+        "'app.orderId' in billing; use 'app.order.id'",
+        "drift_synonym: attribute 'app.order.status' is spelled 2 ways: 'app.order.status' in "
+        "orders; 'app.order_status' in billing",
+        "drift_type: attribute 'app.order.total' has values of 2 types: float in orders; "
+        "str in billing",
+        "drift_synonym: log field 'app.order.id' is spelled 2 ways: 'orderId' in billing; "
+        "'order_id' in orders; use 'order_id'",
+        "drift_single_service: attribute 'app.invoice.id' is used only by billing",
+        "drift_single_service: attribute 'app.order.retries' is used only by orders",
+        "obskit drift: 2 services; 10 names; 3 synonyms, 1 type conflicts, 2 single-service names",
+    ]
+    assert f"    app.orderId              billing: {BILLING / 'app.py'}:11" in lines
+    assert result.code == 1
+
+
+def test_json_report(cli: RunCli) -> None:
+    result = cli("drift", ORDERS, BILLING, "--config", CONFIG, "--format", "json")
+    report = json.loads(result.out)
+    assert report["services"]["orders"]["names"] == 5
+    synonym = report["findings"][0]
+    assert synonym["code"] == "drift_synonym"
+    assert synonym["suggestion"] == "app.order.id"
+    assert synonym["spellings"] == {
+        "app.order.id": {"orders": [f"{ORDERS / 'app.py'}:11"]},
+        "app.orderId": {"billing": [f"{BILLING / 'app.py'}:11"]},
+    }
+    types = next(f for f in report["findings"] if f["code"] == "drift_type")
+    assert set(types["types"]) == {"float", "str"}
+
+
+def test_one_service_has_no_single_service_noise(cli: RunCli) -> None:
+    result = cli("drift", ORDERS, "--config", CONFIG)
+    assert "drift_single_service" not in result.out
+    assert result.code == 0
+
+
+def test_missing_directory_is_a_usage_error(cli: RunCli) -> None:
+    assert cli("drift", SAMPLES / "nope").code == 2

@@ -1,0 +1,179 @@
+"""Reporters: SARIF 2.1.0 structure (what GitHub code scanning requires), text, GitHub, JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from obskit.conventions import Finding, Level
+from obskit.lint import LocatedFinding, render_github, render_sarif, render_text
+from tests.lint.conftest import RunCli
+
+#: The parts of the official SARIF 2.1.0 schema a consumer relies on (the full schema is not
+#: available offline); property names and enums are copied from the specification.
+SARIF_STRUCTURE = {
+    "type": "object",
+    "required": ["$schema", "version", "runs"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "$schema": {"type": "string", "pattern": "sarif-2\\.1\\.0"},
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["tool", "results"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name", "informationUri", "rules"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "informationUri": {"type": "string", "format": "uri"},
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id"],
+                                            "properties": {
+                                                "id": {"type": "string"},
+                                                "defaultConfiguration": {
+                                                    "type": "object",
+                                                    "properties": {
+                                                        "level": {
+                                                            "enum": [
+                                                                "none",
+                                                                "note",
+                                                                "warning",
+                                                                "error",
+                                                            ]
+                                                        }
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["ruleId", "level", "message", "locations"],
+                            "properties": {
+                                "ruleId": {"type": "string"},
+                                "ruleIndex": {"type": "integer", "minimum": 0},
+                                "level": {"enum": ["none", "note", "warning", "error"]},
+                                "message": {
+                                    "type": "object",
+                                    "required": ["text"],
+                                    "properties": {"text": {"type": "string"}},
+                                },
+                                "locations": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["physicalLocation"],
+                                        "properties": {
+                                            "physicalLocation": {
+                                                "type": "object",
+                                                "required": ["artifactLocation", "region"],
+                                                "properties": {
+                                                    "artifactLocation": {
+                                                        "type": "object",
+                                                        "required": ["uri"],
+                                                        "properties": {"uri": {"type": "string"}},
+                                                    },
+                                                    "region": {
+                                                        "type": "object",
+                                                        "required": ["startLine", "startColumn"],
+                                                        "properties": {
+                                                            "startLine": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            },
+                                                            "startColumn": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            },
+                                                            "endColumn": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            },
+                                                        },
+                                                    },
+                                                },
+                                            }
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_sarif_from_the_cli_is_valid(shop: Path, cli: RunCli) -> None:
+    result = cli("lint", "--format", "sarif")
+    document = json.loads(result.out)
+    jsonschema.validate(document, SARIF_STRUCTURE)
+    run = document["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert run["tool"]["driver"]["name"] == "obskit"
+    assert len({rule["id"] for rule in rules}) == len(rules)
+    first = run["results"][0]
+    assert first["ruleId"] == "deprecated"
+    assert first["level"] == "error"
+    assert rules[first["ruleIndex"]]["id"] == "deprecated"
+    assert first["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "legacy/old.py"},
+        "region": {"startLine": 6, "startColumn": 24, "endColumn": 37},
+    }
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels["missing_attribute"] == "warning"
+    assert len(run["results"]) == 16
+    assert result.err.startswith("obskit: ")  # the summary stays out of the SARIF document
+    assert result.code == 1
+
+
+def test_empty_sarif_is_still_a_valid_run() -> None:
+    document = json.loads(render_sarif([]))
+    jsonschema.validate(document, SARIF_STRUCTURE)
+    assert document["runs"][0]["results"] == []
+
+
+def _located(level: Level, message: str = "bad, really: 100%") -> LocatedFinding:
+    return LocatedFinding(Finding("code_x", level, "n", message), "a,b:c.py", 3, 5)
+
+
+def test_github_levels_and_escaping() -> None:
+    out = render_github(
+        [
+            _located(Level.VIOLATION),
+            _located(Level.IMPROVEMENT),
+            _located(Level.INFORMATION, "two\nlines"),
+        ]
+    )
+    assert out.splitlines() == [
+        "::error file=a%2Cb%3Ac.py,line=3,col=5,title=code_x::bad, really: 100%25",
+        "::warning file=a%2Cb%3Ac.py,line=3,col=5,title=code_x::bad, really: 100%25",
+        "::notice file=a%2Cb%3Ac.py,line=3,col=5,title=code_x::two%0Alines",
+    ]
+
+
+def test_text_includes_context() -> None:
+    item = LocatedFinding(Finding("c", Level.VIOLATION, "n", "msg"), "f.json", 2, 1, None, "span")
+    assert render_text([item]) == "f.json:2:1: c msg (span)\n"
