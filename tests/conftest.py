@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from obskit import _config
+from obskit.logging import _chain
 from obskit.messaging import _observe
 
 BROKER_PORTS = {"rabbitmq": 5672, "nats": 4222, "redis": 6379, "mqtt": 1883}
@@ -35,8 +36,10 @@ def require_broker(name: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_obskit_state() -> Iterator[None]:
-    """Each test starts with default settings and empty duplicate/sequence windows."""
+    """Each test starts with default settings, a fresh log chain and empty message windows."""
     _config.reset_settings()
+    _chain.reset()
     _observe.reset()
     yield
     _config.reset_settings()
+    _chain.reset()

@@ -192,6 +192,7 @@ def configure(
             conventions=conventions,
         )
         _notify_settings_changed()
+        _wire_logging(environment)
         if _configured is not None:
             warnings.warn(
                 f"obskit.configure() was already called for {_configured.service_name!r}; "
@@ -214,6 +215,14 @@ def configure(
         _configured = telemetry
         atexit.register(telemetry.shutdown)
         return telemetry
+
+
+def _wire_logging(environment: str | None) -> None:
+    """obskit's log chain: console or JSON by environment, stdlib records through it too."""
+    from obskit.logging import _chain, install_stdlib_handler
+
+    _chain.set_environment(environment)
+    install_stdlib_handler()
 
 
 def _script_name() -> str:

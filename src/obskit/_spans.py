@@ -14,6 +14,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from obskit import _semconv as sc
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
+from obskit.logging._chain import validate_attributes as _validate_attributes
 
 _log = logging.getLogger("obskit")
 
@@ -83,11 +84,18 @@ def call_attributes(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> dict[str, Any] | None:
-    """User attributes for this call: a dict, or a callable of the function's arguments."""
-    if attributes is None or isinstance(attributes, dict):
-        return attributes
-    try:
-        return dict(attributes(*args, **kwargs))
-    except Exception:
-        _log.warning("obskit: the attributes= callable raised; no attributes added", exc_info=True)
+    """User attributes for this call: a dict, or a callable of the function's arguments.
+
+    They pass the convention validator (cached per key; ``fix`` renames, ``strict`` raises).
+    """
+    if attributes is None:
         return None
+    if not isinstance(attributes, dict):
+        try:
+            attributes = dict(attributes(*args, **kwargs))
+        except Exception:
+            _log.warning(
+                "obskit: the attributes= callable raised; no attributes added", exc_info=True
+            )
+            return None
+    return _validate_attributes(attributes)

@@ -1,16 +1,54 @@
-"""Structured logs correlated with traces (structlog)."""
+"""Structured logs correlated with traces, named like the registry says (structlog).
+
+``get_logger()`` returns a structlog logger whose events run through one chain, the same for
+stdlib ``logging`` records once :func:`install_stdlib_handler` (called by ``obskit.configure()``)
+added obskit's handler::
+
+    merge_contextvars -> ConventionValidator (off | warn | fix | strict) -> level, logger name,
+    timestamp -> add_trace_context -> Redactor -> OTelLogBridge -> JSON or console rendering
+
+obskit never calls ``structlog.configure()``: a host's own structlog setup is left alone.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from structlog import typing as _typing
 
-import structlog
-
+from obskit.logging._bridge import OTelLogBridge
+from obskit.logging._chain import (
+    configure_logging,
+    get_logger,
+    processors,
+    validate_attributes,
+)
 from obskit.logging._context import add_trace_context
+from obskit.logging._redact import MARKER, Redactor, luhn_valid
+from obskit.logging._stdlib import ObskitHandler, install_stdlib_handler
+from obskit.logging._validator import EXEMPT_KEYS, ConventionError, ConventionValidator
 
-__all__ = ["add_trace_context", "get_logger"]
+__all__ = [
+    "EXEMPT_KEYS",
+    "MARKER",
+    "ConventionError",
+    "ConventionValidator",
+    "OTelLogBridge",
+    "ObskitHandler",
+    "Redactor",
+    "add_trace_context",
+    "configure_logging",
+    "get_logger",
+    "install_stdlib_handler",
+    "luhn_valid",
+    "processors",
+    "redact",
+    "validate_attributes",
+]
 
 
-def get_logger(name: str | None = None, **initial_values: Any) -> Any:
-    """A structlog logger whose events carry the current trace context."""
-    return structlog.get_logger(name, **initial_values)
+def redact(
+    logger: _typing.WrappedLogger, method_name: str, event_dict: _typing.EventDict
+) -> _typing.EventDict:
+    """A structlog processor: the current chain's redaction (built-in rules and the registry)."""
+    from obskit.logging._chain import current_chain
+
+    return current_chain().redactor(logger, method_name, event_dict)

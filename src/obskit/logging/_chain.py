@@ -1,0 +1,379 @@
+"""The chain: one list of processors every obskit logger and the stdlib handler run.
+
+obskit never calls ``structlog.configure()``: a host that configured structlog keeps its own
+setup, and obskit's loggers keep theirs. Each logger ``get_logger`` returns holds a single
+processor, :func:`_dispatch`, that runs the *current* chain, rebuilt lazily whenever the
+settings (``obskit.configure()``) or the output (:func:`configure_logging`) change. So a logger
+created before ``configure()`` follows it, and no processor runs twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
+
+import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+
+from obskit import _config
+from obskit.logging._bridge import OTelLogBridge
+from obskit.logging._context import add_trace_context
+from obskit.logging._redact import Redactor
+from obskit.logging._validator import ConventionValidator
+
+if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
+    from obskit.conventions import Finding, Registry
+
+__all__ = [
+    "Chain",
+    "configure_logging",
+    "current_chain",
+    "get_logger",
+    "processors",
+    "reset",
+    "validate_attributes",
+]
+
+Format = Literal["json", "console"]
+
+LEVELS: Final[dict[str, int]] = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "msg": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+
+_log = logging.getLogger("obskit")
+_lock = threading.RLock()
+_write_lock = threading.Lock()
+
+
+@dataclass
+class _Output:
+    """Where and how events are written; ``None`` fields are decided from the environment."""
+
+    stream: IO[str] | None = None
+    format: Format | None = None
+    level: int | str | None = None
+    timestamps: bool = True
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One built chain: what every event runs through until the settings change."""
+
+    settings: _config.Settings
+    registry: Registry
+    validator: ConventionValidator | None
+    redactor: Redactor
+    bridge: OTelLogBridge
+    format: Format
+    min_level: int
+    #: structlog events: everything up to and including the renderer
+    processors: tuple[Processor, ...]
+    #: stdlib records: everything before rendering (ProcessorFormatter's foreign_pre_chain)
+    stdlib: tuple[Processor, ...]
+    #: the rendering tail both share
+    render: tuple[Processor, ...] = field(default=())
+    #: False once the output changed: rebuilt on next use, keeping the validator
+    fresh: bool = True
+
+
+@dataclass
+class _State:
+    output: _Output = field(default_factory=_Output)
+    chain: Chain | None = None
+
+
+_state = _State()
+
+
+# -- output -------------------------------------------------------------------------------
+
+
+def configure_logging(
+    *,
+    stream: IO[str] | None = None,
+    format: Format | None = None,
+    level: int | str | None = None,
+    timestamps: bool = True,
+    environment: str | None = None,
+) -> None:
+    """Where obskit writes log lines, and how.
+
+    ``stream`` defaults to ``sys.stderr`` (looked up on every write; stdout stays free
+    for program output); ``format`` to
+    ``OBSKIT_LOG_FORMAT``, else ``console`` in development and ``json`` anywhere else;
+    ``environment`` to what ``obskit.configure(environment=...)`` was given, else
+    ``OBSKIT_ENVIRONMENT``, else ``development``; ``level`` to ``OBSKIT_LOG_LEVEL``, else
+    ``debug`` in development and ``info`` anywhere else.
+    """
+    if format not in (None, "json", "console"):
+        raise ValueError(f"format must be 'json' or 'console', not {format!r}")
+    with _lock:
+        _state.output = _Output(
+            stream=stream,
+            format=format,
+            level=level,
+            timestamps=timestamps,
+            environment=environment or _state.output.environment,
+        )
+        _state.chain = _stale(_state.chain)
+
+
+def set_environment(environment: str | None) -> None:
+    """``obskit.configure()`` passes its ``environment`` here (development: console output)."""
+    with _lock:
+        if environment is not None:
+            _state.output.environment = environment
+        _state.chain = _stale(_state.chain)
+
+
+def reset() -> None:
+    """Back to defaults: stderr, format from the environment, fresh caches (tests use it)."""
+    with _lock:
+        _state.output = _Output()
+        _state.chain = None
+
+
+def _stale(chain: Chain | None) -> Chain | None:
+    """Keep the validator (its reported-once memory) and caches; rebuild the rest on next use."""
+    return None if chain is None else dataclasses.replace(chain, fresh=False)
+
+
+class _Sink:
+    """The wrapped logger: writes the rendered line to the current stream."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+
+    def msg(self, message: str) -> None:
+        write_line(message)
+
+    debug = info = warning = warn = error = exception = critical = fatal = log = msg
+
+    def __repr__(self) -> str:
+        return f"<obskit log sink {self.name!r}>"
+
+
+def write_line(message: str) -> None:
+    stream = _state.output.stream or sys.stderr
+    with _write_lock:
+        stream.write(message + "\n")
+        stream.flush()
+
+
+# -- building the chain ----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _load(sources: tuple[str, ...]) -> Registry:
+    from obskit.conventions import BUILTIN_CONVENTIONS, load_registry
+
+    return load_registry(BUILTIN_CONVENTIONS, *sources)
+
+
+def registry_for(settings: _config.Settings) -> Registry:
+    """The registry the settings name: explicit, directories (over obskit's), or the default."""
+    from obskit.conventions import Registry, default_registry
+
+    if settings.registry is not None:
+        return settings.registry
+    conventions = settings.conventions
+    if conventions is None:
+        return default_registry()
+    if isinstance(conventions, Registry):
+        return conventions
+    sources = [conventions] if isinstance(conventions, (str, Path)) else list(conventions)
+    try:
+        registry = _load(tuple(str(source) for source in sources))
+    except Exception:
+        _log.warning("obskit: cannot load conventions %r; using the defaults", sources)
+        return default_registry()
+    for error in registry.errors:
+        _log.warning("obskit: conventions: %s", error)
+    return registry
+
+
+def _environment(output: _Output) -> str:
+    return output.environment or os.environ.get("OBSKIT_ENVIRONMENT") or "development"
+
+
+def _format(output: _Output) -> Format:
+    if output.format is not None:
+        return output.format
+    env_format = os.environ.get("OBSKIT_LOG_FORMAT", "").strip().lower()
+    if env_format in ("json", "console"):
+        return "json" if env_format == "json" else "console"
+    return "console" if _environment(output) == "development" else "json"
+
+
+def _min_level(output: _Output) -> int:
+    level = output.level or os.environ.get("OBSKIT_LOG_LEVEL")
+    if level is None:
+        return logging.DEBUG if _environment(output) == "development" else logging.INFO
+    if isinstance(level, int):
+        return level
+    return LEVELS.get(level.strip().lower(), logging.INFO)
+
+
+def _add_logger_name(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    name = getattr(logger, "name", None)
+    if name:
+        event_dict["logger"] = name
+    return event_dict
+
+
+def _build() -> Chain:
+    settings = _config.get_settings()
+    output = _state.output
+    previous = _state.chain
+    if previous is not None and previous.settings is settings:  # only the output changed
+        registry, validator = previous.registry, previous.validator
+        redactor, bridge = previous.redactor, previous.bridge
+    else:
+        registry = registry_for(settings)
+        validator = None if settings.mode == "off" else ConventionValidator(registry, settings.mode)
+        redactor = Redactor(registry)
+        bridge = OTelLogBridge(registry)
+    fmt = _format(output)
+    stamp: list[Processor] = (
+        [structlog.processors.TimeStamper(fmt="iso", utc=True)] if output.timestamps else []
+    )
+    checks: list[Processor] = [validator] if validator is not None else []
+    renderer: Processor
+    if fmt == "json":
+        renderer = structlog.processors.JSONRenderer()
+        render: list[Processor] = [structlog.processors.format_exc_info, renderer]
+    else:
+        stream = output.stream or sys.stderr
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=bool(getattr(stream, "isatty", lambda: False)()),
+            exception_formatter=structlog.dev.plain_traceback,  # no locals: they hold secrets
+        )
+        render = [renderer]
+    tail: list[Processor] = [add_trace_context, redactor, bridge]
+    own: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        *checks,
+        structlog.stdlib.add_log_level,
+        _add_logger_name,
+        *stamp,
+        *tail,
+        structlog.processors.StackInfoRenderer(),
+        *render,
+    ]
+    stdlib: list[Processor] = [
+        structlog.stdlib.ExtraAdder(),
+        structlog.contextvars.merge_contextvars,
+        *checks,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        *stamp,
+        *tail,
+    ]
+    return Chain(
+        settings=settings,
+        registry=registry,
+        validator=validator,
+        redactor=redactor,
+        bridge=bridge,
+        format=fmt,
+        min_level=_min_level(output),
+        processors=tuple(own),
+        stdlib=tuple(stdlib),
+        render=(structlog.stdlib.ProcessorFormatter.remove_processors_meta, *render),
+    )
+
+
+def current_chain() -> Chain:
+    """The chain for the current settings and output (built on first use after a change)."""
+    chain = _state.chain
+    if chain is not None and chain.fresh and chain.settings is _config.get_settings():
+        return chain
+    with _lock:
+        chain = _state.chain
+        if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
+            chain = _state.chain = _build()
+        return chain
+
+
+def processors() -> list[Processor]:
+    """The current chain for structlog events, in order (the last one renders)."""
+    return list(current_chain().processors)
+
+
+# -- loggers -----------------------------------------------------------------------------------
+
+
+def _dispatch(logger: WrappedLogger, method_name: str, event_dict: Any) -> Any:
+    chain = _state.chain
+    if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
+        chain = current_chain()
+    if LEVELS.get(method_name, logging.INFO) < chain.min_level:
+        raise structlog.DropEvent
+    for processor in chain.processors:
+        event_dict = processor(logger, method_name, event_dict)
+    return event_dict
+
+
+_BoundLogger = structlog.make_filtering_bound_logger(logging.NOTSET)
+_DISPATCH: Final[Sequence[Processor]] = (_dispatch,)
+
+
+def get_logger(name: str | None = None, **initial_values: Any) -> FilteringBoundLogger:
+    """A structlog logger wired to obskit's chain, whenever ``obskit.configure()`` is called.
+
+    Trace context, the convention validator, redaction, the OpenTelemetry log bridge, then
+    JSON (production) or console (development) output.
+    """
+    logger: FilteringBoundLogger = _BoundLogger(
+        _Sink(name),  # type: ignore[call-arg]
+        _DISPATCH,
+        initial_values,
+    )
+    return logger
+
+
+_obskit_logger = get_logger("obskit")
+
+
+def report_finding(finding: Finding, registry: Registry) -> None:
+    """Log one convention finding as ``obskit.convention.finding`` with registered log keys."""
+    fields = {
+        registry.log_key("obskit.convention.finding.code"): finding.code,
+        registry.log_key("obskit.convention.finding.name"): finding.name,
+    }
+    if finding.suggestion:
+        fields[registry.log_key("obskit.convention.finding.suggestion")] = finding.suggestion
+    _obskit_logger.warning("obskit.convention.finding", **fields)
+
+
+# -- span attributes -------------------------------------------------------------------------
+
+
+def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """User-given span attributes through the current validator (the ``call_attributes`` hook)."""
+    chain = _state.chain
+    if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
+        chain = current_chain()
+    validator = chain.validator
+    if validator is None:
+        return attributes
+    return validator.attributes(attributes)

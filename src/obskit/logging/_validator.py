@@ -1,0 +1,273 @@
+"""The convention validator: log fields and span attributes judged by one registry, one mode.
+
+Every decision is cached per ``(key, value type)``, so an event whose keys were seen before
+costs one dict lookup per key. ``warn`` and ``fix`` report each distinct problem once per
+validator (one per configuration, so once per process in a service) through ``report``;
+``strict`` raises :class:`ConventionError`. A validator that fails (a broken registry) never
+changes what the business code sees outside ``strict``: the event passes through unchanged
+and the failure is reported once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from structlog.typing import EventDict, WrappedLogger
+
+if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
+    from obskit.conventions import Finding, Registry
+
+__all__ = ["EXEMPT_KEYS", "ConventionError", "ConventionValidator", "Reporter"]
+
+Mode = Literal["off", "warn", "fix", "strict"]
+MODES: Final = ("off", "warn", "fix", "strict")
+
+#: Keys structlog and obskit's own processors add: never judged, never renamed.
+EXEMPT_KEYS: Final = frozenset(
+    {
+        "event",
+        "level",
+        "timestamp",
+        "logger",
+        "trace_id",
+        "span_id",
+        "trace_flags",
+        "exc_info",
+        "stack_info",
+        "exception",
+        "positional_args",
+        "_record",
+        "_from_structlog",
+    }
+)
+
+#: Codes where the key is another spelling of a registered concept, so ``fix`` renames it.
+_RENAMABLE: Final = frozenset({"near_duplicate", "deprecated"})
+
+#: Called with (finding, kind) once per distinct problem; kind is "log" or "attribute".
+Reporter = Callable[["Finding", str], None]
+
+_log = logging.getLogger("obskit")
+
+
+class ConventionError(ValueError):
+    """``strict`` mode: a log field or span attribute breaks the naming conventions."""
+
+    def __init__(self, finding: Finding, kind: str = "log field") -> None:
+        self.finding = finding
+        hint = f"; use {finding.suggestion!r}" if finding.suggestion else ""
+        super().__init__(f"{kind} {finding.name!r}: [{finding.code}] {finding.message}{hint}")
+
+
+class _Plan:
+    """What to do with one (key, value type): the findings still to report and a rename."""
+
+    __slots__ = ("findings", "rename_to")
+
+    def __init__(self, findings: tuple[Finding, ...], rename_to: str | None) -> None:
+        self.findings = findings
+        self.rename_to = rename_to
+
+
+_UNSEEN: Final = _Plan((), None)
+#: Enum attributes: findings depend on the value itself; the registry caches those per value.
+_PER_VALUE: Final = _Plan((), None)
+
+
+class ConventionValidator:
+    """A structlog processor (and the span-attribute hook) for one registry and one mode.
+
+    ``mode``: ``off`` passes everything through; ``warn`` reports each distinct problem once;
+    ``fix`` also renames aliases and deprecated names to the canonical log key (log events) or
+    the canonical dotted name (span attributes), keeping every value (a rename that would
+    overwrite an existing key keeps both and is reported); ``strict`` raises
+    :class:`ConventionError`. Findings below ``level`` (``not_stable``, ``sensitive``) are
+    ignored: redaction handles sensitive fields.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        mode: Mode = "warn",
+        *,
+        report: Reporter | None = None,
+        level: int | None = None,
+    ) -> None:
+        from obskit.conventions import Level
+
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.registry = registry
+        self.mode: Mode = mode
+        self.level = Level.IMPROVEMENT if level is None else level
+        self.report: Reporter = report or self._log_finding
+        self._log_plans: dict[tuple[str, type], _Plan | None] = {}
+        self._attribute_plans: dict[tuple[str, type], _Plan | None] = {}
+        self._reported: set[tuple[str, str, str | None]] = set()
+        self._lock = threading.Lock()
+        self._failed = False
+
+    # -- log events ------------------------------------------------------------------------
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        plans = self._log_plans
+        todo: list[tuple[str, Any, _Plan]] | None = None
+        for key, value in event_dict.items():
+            plan = plans.get((key, value.__class__), _UNSEEN)
+            if plan is None:
+                continue
+            if todo is None:
+                todo = []
+            todo.append((key, value, plan))
+        if todo is None:
+            return event_dict
+        return self._act(event_dict, todo, "log")  # type: ignore[arg-type]
+
+    # -- span attributes -------------------------------------------------------------------
+
+    def attributes(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        """Judge user-given span attributes; ``fix`` returns a renamed copy (never mutates)."""
+        plans = self._attribute_plans
+        todo: list[tuple[str, Any, _Plan]] | None = None
+        for key, value in attributes.items():
+            plan = plans.get((key, value.__class__), _UNSEEN)
+            if plan is None:
+                continue
+            if todo is None:
+                todo = []
+            todo.append((key, value, plan))
+        if todo is None:
+            return attributes
+        result = self._act(dict(attributes), todo, "attribute")
+        return attributes if result.keys() == attributes.keys() else result
+
+    # -- the slow path (first sight of a key, or something to do) ---------------------------
+
+    def _act(
+        self, target: dict[str, Any], todo: list[tuple[str, Any, _Plan]], kind: str
+    ) -> dict[str, Any]:
+        if self.mode == "off":
+            return target
+        try:
+            renames: list[tuple[str, str]] = []
+            for key, value, seen in todo:
+                plan = self._plan(key, value, kind) if seen is _UNSEEN else seen
+                if plan is None:
+                    continue
+                findings = plan.findings
+                if plan is _PER_VALUE:
+                    findings = self._findings(key, value)
+                if findings:
+                    self._handle(key, value, plan, findings, kind)
+                if plan.rename_to is not None:
+                    renames.append((key, plan.rename_to))
+        except ConventionError:
+            raise
+        except Exception:
+            self._report_failure()
+            return target
+        for key, new in renames:
+            if new in target:
+                from obskit.conventions import Finding, Level
+
+                self._emit(
+                    Finding(
+                        "rename_conflict",
+                        Level.VIOLATION,
+                        key,
+                        f"'{key}' would be renamed to '{new}', which the event already has; "
+                        "kept both",
+                        new,
+                    ),
+                    kind,
+                )
+                continue
+            target[new] = target.pop(key)
+        return target
+
+    def _findings(self, key: str, value: object) -> tuple[Finding, ...]:
+        level = self.level
+        return tuple(f for f in self.registry.check(key, value) if f.level >= level)
+
+    def _plan(self, key: str, value: object, kind: str) -> _Plan | None:
+        plans = self._log_plans if kind == "log" else self._attribute_plans
+        cache_key = (key, value.__class__)
+        if kind == "log" and key in EXEMPT_KEYS:
+            plans[cache_key] = None
+            return None
+        findings = self._findings(key, value)
+        rename_to = None
+        if self.mode == "fix" and any(f.code in _RENAMABLE for f in findings):
+            canonical = self.registry.resolve(key)
+            if canonical is not None:
+                target = self.registry.log_key(canonical) if kind == "log" else canonical
+                rename_to = target if target != key else None
+        if rename_to is None:
+            registered = self.registry.get(self.registry.resolve(key) or key)
+            if registered is not None and registered.is_enum:
+                plans[cache_key] = _PER_VALUE
+                return _PER_VALUE
+        plan = _Plan(findings, rename_to) if findings or rename_to else None
+        if value.__class__ not in (list, tuple):  # arrays are judged item by item
+            plans[cache_key] = plan
+        return plan
+
+    def _handle(
+        self, key: str, value: object, plan: _Plan, findings: tuple[Finding, ...], kind: str
+    ) -> None:
+        if self.mode == "strict":
+            raise ConventionError(
+                self._for_kind(findings[0], kind),
+                "log field" if kind == "log" else "span attribute",
+            )
+        if self.mode == "off":
+            return
+        for finding in findings:
+            self._emit(self._for_kind(finding, kind), kind)
+        if plan is not _PER_VALUE:  # reported once: from now on only the rename is left
+            plan.findings = ()
+            if plan.rename_to is None:
+                plans = self._log_plans if kind == "log" else self._attribute_plans
+                plans[(key, value.__class__)] = None
+
+    def _for_kind(self, finding: Finding, kind: str) -> Finding:
+        """Log fields are told the log key to use (``order_id``), attributes the dotted name."""
+        if kind == "log" and finding.suggestion:
+            from obskit.conventions import Finding
+
+            suggestion = self.registry.log_key(finding.suggestion)
+            return Finding(finding.code, finding.level, finding.name, finding.message, suggestion)
+        return finding
+
+    def _emit(self, finding: Finding, kind: str) -> None:
+        identity = (finding.code, finding.name, finding.suggestion)
+        with self._lock:
+            if identity in self._reported:
+                return
+            self._reported.add(identity)  # before reporting: a report can never recurse
+        try:
+            self.report(finding, kind)
+        except Exception:
+            _log.warning("obskit: reporting a convention finding failed", exc_info=True)
+
+    def _log_finding(self, finding: Finding, kind: str) -> None:
+        """The default reporter: a structured warning, ``obskit.convention.finding``.
+
+        Its fields are the registered log keys of ``obskit.convention.finding.code``, ``.name``
+        and ``.suggestion``, so the report itself passes the conventions.
+        """
+        from obskit.logging._chain import report_finding
+
+        report_finding(finding, self.registry)
+
+    def _report_failure(self) -> None:
+        if self._failed:
+            return
+        self._failed = True
+        _log.warning(
+            "obskit: the convention validator failed; events pass through unchecked",
+            exc_info=True,
+        )

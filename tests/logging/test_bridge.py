@@ -1,0 +1,59 @@
+"""The OTel log bridge: records linked to the span, canonical dotted names, redacted values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
+
+from obskit.conventions import Registry
+from obskit.logging import OTelLogBridge, get_logger
+from obskit.testing import capture
+from tests.logging.conftest import Output
+
+
+def test_events_become_log_records_under_the_current_span(
+    out: Output, use_mode: Callable[..., None], shop_registry: Registry
+) -> None:
+    use_mode("fix", shop_registry)
+    with capture() as tel, trace.get_tracer("t").start_as_current_span("work") as span:
+        get_logger("shop").warning(
+            "order_received", orderId="o-1", customer_email="j@x.io", colour="red"
+        )
+    records = [r.log_record for r in tel.logs if r.log_record.body == "order_received"]
+    assert len(records) == 1
+    record = records[0]
+    assert record.trace_id == span.get_span_context().trace_id
+    assert record.span_id == span.get_span_context().span_id
+    assert record.severity_number == SeverityNumber.WARN
+    assert record.severity_text == "WARNING"
+    assert dict(record.attributes or {}) == {
+        "app.order.id": "o-1",
+        "app.customer.email": "[REDACTED]",
+        "colour": "red",
+    }
+    assert [
+        r.instrumentation_scope.name for r in tel.logs if r.log_record.body == "order_received"
+    ] == ["shop"]
+
+
+def test_exceptions_become_exception_attributes(out: Output, use_mode: Callable[..., None]) -> None:
+    use_mode("off")
+    with capture() as tel:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            get_logger().exception("failed")
+    (record,) = [r.log_record for r in tel.logs if r.log_record.body == "failed"]
+    attributes = dict(record.attributes or {})
+    assert record.severity_number == SeverityNumber.ERROR
+    assert attributes["exception.type"] == "ValueError"
+    assert attributes["exception.message"] == "boom"
+
+
+def test_the_bridge_maps_log_keys_to_canonical_names(shop_registry: Registry) -> None:
+    bridge = OTelLogBridge(shop_registry)
+    assert bridge.canonical("order_id") == "app.order.id"
+    assert bridge.canonical("oid") == "app.order.id"
+    assert bridge.canonical("colour") == "colour"

@@ -1,0 +1,145 @@
+"""get_logger and configure() in any order, JSON or console, and a host's own structlog."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import structlog
+
+from obskit.conventions import Registry
+from obskit.logging import (
+    ConventionValidator,
+    OTelLogBridge,
+    Redactor,
+    configure_logging,
+    get_logger,
+    install_stdlib_handler,
+    processors,
+)
+from tests.logging.conftest import Output
+from tests.support.subprocess_run import run_python
+
+
+def test_a_logger_created_before_configure_follows_it() -> None:
+    out = run_python(
+        """
+        import io, json, logging, obskit
+        from obskit.logging import configure_logging
+        log = obskit.get_logger("early")           # before configure()
+        buf = io.StringIO()
+        configure_logging(stream=buf, timestamps=False)
+        obskit.configure(service_name="s", exporter="none", environment="production", mode="fix")
+        log.info("order_received", orderId="o-1")
+        logging.getLogger("host").warning("from stdlib")
+        print(json.dumps(buf.getvalue().splitlines()))
+        """
+    )["result"]
+    assert out == [
+        '{"obskit_convention_finding_code": "near_duplicate", "obskit_convention_finding_name": '
+        '"orderId", "obskit_convention_finding_suggestion": "order_id", '
+        '"event": "obskit.convention.finding", "level": "warning", "logger": "obskit"}',
+        '{"event": "order_received", "order_id": "o-1", "level": "info", "logger": "early"}',
+        '{"event": "from stdlib", "level": "warning", "logger": "host"}',
+    ]
+
+
+def test_no_processor_runs_twice(
+    out: Output,
+    use_mode: Callable[..., None],
+    shop_registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_mode("warn", shop_registry)
+    calls: list[str] = []
+    for cls in (ConventionValidator, Redactor, OTelLogBridge):
+        original = cls.__call__
+
+        def counting(self: Any, lg: Any, m: str, ed: Any, _o: Any = original) -> Any:
+            calls.append(type(self).__name__)
+            return _o(self, lg, m, ed)
+
+        monkeypatch.setattr(cls, "__call__", counting)
+    log = get_logger("a").bind(order_id="o-1")  # bound before the chain was built
+    install_stdlib_handler(logging.getLogger("tests.logging.twice")).setLevel(logging.INFO)
+    log.info("once")
+    assert calls == ["ConventionValidator", "Redactor", "OTelLogBridge"]
+    assert out.lines == ['{"order_id": "o-1", "event": "once", "level": "info", "logger": "a"}']
+    logging.getLogger("tests.logging.twice").handlers.clear()
+
+
+def test_console_in_development_json_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OBSKIT_LOG_FORMAT", raising=False)
+    monkeypatch.delenv("OBSKIT_ENVIRONMENT", raising=False)
+    stream = io.StringIO()
+    configure_logging(stream=stream, timestamps=False)
+    get_logger("dev").info("hello", order_id="o-1")
+    configure_logging(stream=stream, timestamps=False, environment="production")
+    get_logger("prod").info("hello", order_id="o-1")
+    monkeypatch.setenv("OBSKIT_LOG_FORMAT", "json")
+    configure_logging(stream=stream, timestamps=False, environment="development")
+    get_logger("forced").info("hello")
+    assert stream.getvalue().splitlines() == [
+        "[info     ] hello                          [dev] order_id=o-1",
+        '{"order_id": "o-1", "event": "hello", "level": "info", "logger": "prod"}',
+        '{"event": "hello", "level": "info", "logger": "forced"}',
+    ]
+
+
+def test_timestamps_are_iso_utc(use_mode: Callable[..., None]) -> None:
+    use_mode("off")
+    stream = io.StringIO()
+    configure_logging(stream=stream, format="json")
+    get_logger().info("x")
+    assert '"timestamp": "20' in stream.getvalue() and 'Z"' in stream.getvalue()
+
+
+def test_levels_below_the_minimum_are_dropped(use_mode: Callable[..., None]) -> None:
+    use_mode("off")
+    stream = io.StringIO()
+    configure_logging(stream=stream, format="json", timestamps=False, level="warning")
+    log = get_logger()
+    log.info("quiet")
+    log.warning("loud")
+    assert stream.getvalue().splitlines() == ['{"event": "loud", "level": "warning"}']
+
+
+def test_a_host_structlog_configuration_is_left_alone(
+    out: Output, use_mode: Callable[..., None]
+) -> None:
+    use_mode("off")
+    host_stream = io.StringIO()
+    structlog.configure(
+        processors=[structlog.processors.KeyValueRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(host_stream),
+        cache_logger_on_first_use=False,
+    )
+    try:
+        structlog.get_logger().info("host_event", a=1)
+        get_logger().info("obskit_event", a=1)
+    finally:
+        structlog.reset_defaults()
+    assert host_stream.getvalue() == "a=1 event='host_event'\n"
+    assert out.lines == ['{"a": 1, "event": "obskit_event", "level": "info"}']
+
+
+def test_processors_lists_the_chain_in_order(use_mode: Callable[..., None]) -> None:
+    use_mode("warn")
+    configure_logging(format="json")
+    names = [getattr(p, "__name__", type(p).__name__) for p in processors()]
+    assert names == [
+        "merge_contextvars",
+        "ConventionValidator",
+        "add_log_level",
+        "_add_logger_name",
+        "TimeStamper",
+        "add_trace_context",
+        "Redactor",
+        "OTelLogBridge",
+        "StackInfoRenderer",
+        "ExceptionRenderer",
+        "JSONRenderer",
+    ]
