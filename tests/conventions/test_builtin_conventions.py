@@ -39,6 +39,7 @@ def test_declares_every_name_obskit_emits() -> None:
         "obskit.message.sequence": ("int", ()),
         "obskit.message.sequence_key": ("string", ()),
         "obskit.message.clock_skew": ("boolean", ()),
+        "obskit.http.client_disconnected": ("boolean", ()),
         "obskit.message.settlement": ("enum", ("ack", "nack", "requeue", "reject", "dead_letter")),
         "obskit.convention.finding.code": ("string", ()),
         "obskit.convention.finding.name": ("string", ()),

@@ -1,0 +1,72 @@
+"""``obskit demo``: run the example shop and show what obskit exposes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_arguments", "run"]
+
+_BROKERS = ("memory", "rabbitmq", "nats", "redis")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--broker", choices=_BROKERS, default="memory", help="in-memory bus (default) or a broker"
+    )
+    parser.add_argument("--broker-url", metavar="URL", help="the broker's URL (default: loopback)")
+    parser.add_argument(
+        "--exporter", choices=("none", "otlp"), default="none", help="also send to a collector"
+    )
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        default="http://127.0.0.1:4318",
+        help="OTLP/HTTP base URL for --exporter otlp (default: %(default)s)",
+    )
+    parser.add_argument("--export", metavar="FILE", help="write the telemetry as OTLP/JSON lines")
+    parser.add_argument("--width", type=int, help="columns (default: the terminal's)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import obskit
+    from obskit.demo import BROKERS, run_demo
+    from obskit.demo._view import console_for, print_waterfall
+    from obskit.demo._waterfall import waterfall
+
+    if args.broker not in BROKERS:
+        print(
+            f"obskit demo: --broker {args.broker} is not available yet "
+            f"(available: {', '.join(BROKERS)})",
+            file=sys.stderr,
+        )
+        return 2
+    obskit.configure(service_name="obskit-demo", exporter="none", mode="fix")
+    try:
+        summary = run_demo(
+            args.broker,
+            broker_url=args.broker_url,
+            export=args.export,
+            otlp_endpoint=args.endpoint if args.exporter == "otlp" else None,
+        )
+    except (OSError, ConnectionError) as exc:
+        print(f"obskit demo: cannot reach {args.broker}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # e.g. pika's AMQPConnectionError
+        if type(exc).__module__.split(".")[0] in ("pika", "nats", "redis"):
+            print(f"obskit demo: cannot reach {args.broker}: {exc!r}", file=sys.stderr)
+            return 1
+        raise
+    console = console_for(width=args.width)
+    console.print("[bold]obskit demo[/]: a shop of three services on one bus", highlight=False)
+    for line in summary.story:
+        console.print(f"  {line}", highlight=False, markup=False)
+    if summary.interesting_trace_id:
+        console.print()
+        console.print("[bold]the most eventful trace[/]", highlight=False)
+        print_waterfall(waterfall(summary.telemetry, summary.interesting_trace_id), console)
+    console.print()
+    console.print("[bold]summary[/]", highlight=False)
+    for line in summary.lines():
+        console.print(line, highlight=False, markup=False)
+    return 0

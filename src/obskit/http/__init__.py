@@ -1,0 +1,76 @@
+"""HTTP: server middleware (ASGI, WSGI) and client instrumentation (httpx, requests).
+
+Importing this package imports none of httpx, requests, Starlette or Flask: the client hooks
+import their library when called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from obskit.http._asgi import ASGIMiddleware
+from obskit.http._wsgi import WSGIMiddleware, flask_route
+
+if TYPE_CHECKING:
+    import httpx
+    import requests
+
+__all__ = [
+    "ASGIMiddleware",
+    "WSGIMiddleware",
+    "flask_route",
+    "instrument_httpx",
+    "instrument_requests",
+    "uninstrument_httpx",
+    "uninstrument_requests",
+]
+
+
+def instrument_httpx(client: httpx.Client | httpx.AsyncClient | None = None) -> Any:
+    """CLIENT spans and trace-context injection for httpx.
+
+    With a client, wraps its transports (and mounts); with ``None``, every client created from
+    now on. Returns the client. Without an SDK the caller's context is still passed through.
+    """
+    from obskit.http import _httpx
+
+    if client is None:
+        _httpx.instrument_globally()
+    else:
+        _httpx.instrument_client(client)
+    return client
+
+
+def uninstrument_httpx(client: httpx.Client | httpx.AsyncClient | None = None) -> None:
+    """Undo :func:`instrument_httpx` for ``client``, or the global patch when ``None``."""
+    from obskit.http import _httpx
+
+    if client is None:
+        _httpx.uninstrument_globally()
+    else:
+        _httpx.uninstrument_client(client)
+
+
+def instrument_requests(session: requests.Session | None = None) -> Any:
+    """CLIENT spans and trace-context injection for requests (one span per hop).
+
+    With a session, instruments its adapters; with ``None``, every session and ``requests.get``.
+    Returns the session.
+    """
+    from obskit.http import _requests
+
+    if session is None:
+        _requests.instrument_globally()
+    else:
+        _requests.instrument_session(session)
+    return session
+
+
+def uninstrument_requests(session: requests.Session | None = None) -> None:
+    """Undo :func:`instrument_requests` for ``session``, or the global patch when ``None``."""
+    from obskit.http import _requests
+
+    if session is None:
+        _requests.uninstrument_globally()
+    else:
+        _requests.uninstrument_session(session)

@@ -1,0 +1,93 @@
+"""One outgoing HTTP request as a CLIENT span: what the httpx and requests hooks share."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Final
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+
+from obskit import propagation
+from obskit._config import get_settings
+from obskit._spans import record_outcome
+from obskit.errors import error_type
+from obskit.http import _names as n
+from obskit.http._metrics import client_duration
+from obskit.http._redact import redact_url
+from obskit.http._server import method_attributes, span_name
+
+_log = logging.getLogger("obskit.http")
+_CLIENT_KIND = SpanKind.CLIENT
+_ERROR_STATUS: Final = Status(StatusCode.ERROR)
+_DEFAULT_PORTS: Final = {"https": 443, "http": 80, "wss": 443, "ws": 80}
+
+
+class ClientCall:
+    """Started before the request is sent (after the context was injected), ended after."""
+
+    __slots__ = ("metric_attributes", "span", "start")
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        headers: Any,
+        method: str,
+        url: str,
+        scheme: str,
+        host: str,
+        port: int | None,
+        resend_count: int,
+    ) -> None:
+        name, attributes = method_attributes(method)
+        if port is None:
+            port = _DEFAULT_PORTS.get(scheme)
+        attributes[n.URL_FULL] = redact_url(url)
+        attributes[n.SERVER_ADDRESS] = host
+        metric_attributes: dict[str, Any] = {
+            n.HTTP_REQUEST_METHOD: name,
+            n.SERVER_ADDRESS: host,
+            n.URL_SCHEME: scheme,
+        }
+        if port is not None:
+            attributes[n.SERVER_PORT] = port
+            metric_attributes[n.SERVER_PORT] = port
+        if resend_count:
+            attributes[n.HTTP_REQUEST_RESEND_COUNT] = resend_count
+        self.span = span = tracer.start_span(
+            span_name(name), propagation.current_context(), _CLIENT_KIND, attributes
+        )
+        self.metric_attributes = metric_attributes
+        propagation.inject(headers, trace.set_span_in_context(span))
+        self.start = time.perf_counter()
+
+    def responded(self, status: int, http_version: str | None = None) -> None:
+        span = self.span
+        span.set_attribute(n.HTTP_RESPONSE_STATUS_CODE, status)
+        self.metric_attributes[n.HTTP_RESPONSE_STATUS_CODE] = status
+        if http_version:
+            version = http_version[5:] if http_version.startswith("HTTP/") else http_version
+            span.set_attribute(n.NETWORK_PROTOCOL_VERSION, version)
+            self.metric_attributes[n.NETWORK_PROTOCOL_VERSION] = version
+        if status >= 400:  # 4xx and 5xx are client-span errors
+            error = str(status)
+            span.set_attribute(n.ERROR_TYPE, error)
+            self.metric_attributes[n.ERROR_TYPE] = error
+            span.set_status(_ERROR_STATUS)
+
+    def failed(self, exc: BaseException) -> None:
+        try:
+            policy = get_settings().error_policy
+            record_outcome(self.span, exc, policy)
+            self.metric_attributes[n.ERROR_TYPE] = error_type(exc)
+            self.span.set_status(_ERROR_STATUS)  # the request did not complete
+        except Exception:
+            _log.warning("obskit: recording a failed HTTP call raised", exc_info=True)
+
+    def finish(self) -> None:
+        try:
+            self.span.end()
+            client_duration().record(time.perf_counter() - self.start, self.metric_attributes)
+        except Exception:
+            _log.warning("obskit: ending an HTTP client span raised", exc_info=True)

@@ -1,0 +1,64 @@
+"""``obskit demo`` as a user runs it: a fresh process, exit 0, the summary's exact counts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from obskit import _otlp_json
+from tests.conftest import require_broker
+
+SUMMARY = [
+    "services:    3 (shop-api, inventory, shipping) over {broker}",
+    "traces:      6",
+    "spans:       41 (2 with error status)",
+    "logs:        18",
+    "outcomes:    6 orders: 5 shipped, 1 rejected (business rule)",
+    "messages:    1 retried (transient), 1 late, 1 out of order",
+    "conventions: 1 finding(s), 1 fixed",
+    "  shipping logged 'orderId': near_duplicate, rewritten to 'order_id'",
+]
+
+
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    return subprocess.run(
+        [sys.executable, "-m", "obskit.cli", "demo", "--width", "80", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def _summary(stdout: str) -> list[str]:
+    lines = stdout.splitlines()
+    return lines[lines.index("summary") + 1 :]
+
+
+def test_demo_runs_with_no_set_up_and_reports_exact_counts(tmp_path: Path) -> None:
+    export = tmp_path / "shop.jsonl"
+    result = _demo("--export", str(export))
+    assert result.returncode == 0, result.stderr
+    assert _summary(result.stdout)[: len(SUMMARY)] == [s.format(broker="memory") for s in SUMMARY]
+    assert "the most eventful trace" in result.stdout
+    assert "ERROR transient" in result.stdout and "retry #2" in result.stdout
+    assert all(len(line) <= 80 for line in result.stdout.split("summary")[0].splitlines())
+    decoded = _otlp_json.load(export)
+    assert decoded.services() == ["inventory", "shipping", "shop-api"]
+    assert len(decoded.spans) == 41
+
+
+def test_demo_over_rabbitmq() -> None:
+    require_broker("rabbitmq")
+    result = _demo("--broker", "rabbitmq")
+    assert result.returncode == 0, result.stderr
+    assert _summary(result.stdout)[: len(SUMMARY)] == [s.format(broker="rabbitmq") for s in SUMMARY]
+
+
+def test_unavailable_broker_is_a_usage_error() -> None:
+    result = _demo("--broker", "redis")
+    assert result.returncode == 2
+    assert "not available yet" in result.stderr

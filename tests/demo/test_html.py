@@ -1,0 +1,127 @@
+"""``obskit view --html``: one self-contained page, checked in headless Chromium.
+
+The page measures its own bars on load and, with ``#selftest``, clicks the first span; Chromium's
+``--dump-dom`` then shows the measured widths and the details panel. A screenshot is kept under
+``test-artifacts/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from obskit import _otlp_json
+from obskit.demo import run_demo
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,900",
+]
+
+
+def _chromium() -> str:
+    found = next(
+        (
+            p
+            for p in ("/usr/bin/chromium", shutil.which("chromium") or "")
+            if p and Path(p).exists()
+        ),
+        None,
+    )
+    if found is None:
+        message = "chromium is not installed (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    folder = tmp_path_factory.mktemp("html")
+    export = folder / "shop.jsonl"
+    run_demo(export=export)
+    out = folder / "trace.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "obskit.cli", "view", str(export), "--html", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    yield export, out
+
+
+def _browse(chromium: str, tmp_path: Path, *args: str) -> str:
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    result = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def _pre(dom: str, element_id: str) -> str:
+    match = re.search(rf'<pre id="{element_id}">(.*?)</pre>', dom, re.S)
+    assert match, f"no #{element_id} in the page"
+    return html.unescape(match.group(1))
+
+
+def test_page_is_self_contained(page: tuple[Path, Path]) -> None:
+    text = page[1].read_text()
+    assert "<style>" in text and "<script>" in text
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
+    assert "http://" not in text.replace('"http.', "") and "https://" not in text
+
+
+def test_rendered_bars_clicks_and_screenshot(page: tuple[Path, Path], tmp_path: Path) -> None:
+    chromium = _chromium()
+    export, out = page
+    dom = _browse(chromium, tmp_path, "--dump-dom", f"{out.as_uri()}#selftest")
+    measured = json.loads(_pre(dom, "measured"))
+    telemetry = _otlp_json.load(export)
+    trace_ids = {s.trace_id for s in telemetry.spans if s.span_id == measured["bars"][0]["span_id"]}
+    (trace_id,) = trace_ids
+    spans = {s.span_id: s for s in telemetry.trace(trace_id)}
+    assert len(measured["bars"]) == len(spans)
+    total = measured["trace_duration_ns"]
+    for bar in measured["bars"]:
+        expected = bar["track"] * spans[bar["span_id"]].duration_nano / total
+        assert bar["bar"] == pytest.approx(max(expected, 1.0), abs=1.5), bar
+        start = spans[bar["span_id"]].start_unix_nano - min(
+            s.start_unix_nano for s in spans.values()
+        )
+        assert bar["left"] == pytest.approx(bar["track"] * start / total, abs=1.5)
+    longest = max(measured["bars"], key=lambda b: b["duration_ns"])
+    assert longest["bar"] == max(b["bar"] for b in measured["bars"])
+    details = _pre(dom, "selftest")
+    assert details.startswith("POST /orders  [SERVER]  shop-api")
+    assert "attributes:" in details and 'http.request.method = "POST"' in details
+    assert "order_received" in details  # the span's logs
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "demo-trace.png"
+    screenshot.unlink(missing_ok=True)
+    _browse(chromium, tmp_path, f"--screenshot={screenshot}", f"{out.as_uri()}#selftest")
+    assert screenshot.stat().st_size > 10_000
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

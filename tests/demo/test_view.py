@@ -1,0 +1,99 @@
+"""The terminal waterfall: tree order, services, bars, logs, and never wider than the screen."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from obskit import _otlp_json
+from obskit.demo import run_demo
+from obskit.demo._view import console_for, print_waterfall, render_text
+from obskit.demo._waterfall import Waterfall, pick_trace, waterfall
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("view") / "shop.jsonl"
+    run_demo(export=path)
+    yield path
+
+
+@pytest.fixture(scope="module")
+def chart(export: Path) -> Waterfall:
+    telemetry = _otlp_json.load(export)
+    trace_id = pick_trace(telemetry)
+    assert trace_id is not None
+    return waterfall(telemetry, trace_id)
+
+
+def test_most_eventful_trace_is_the_retried_one_in_tree_order(chart: Waterfall) -> None:
+    names = [(row.depth, row.span.name, row.span.service) for row in chart.rows]
+    assert names[:3] == [
+        (0, "POST /orders", "shop-api"),
+        (1, "send orders", "shop-api"),
+        (2, "process orders", "inventory"),
+    ]
+    retries = [row for row in chart.rows if row.span.name == "process shipping"]
+    assert [row.outcome for row in retries] == ["ERROR transient", "ok"]
+    assert retries[1].flags == ("retry #2",)
+    assert chart.rows[0].offset == 0.0
+    assert all(0 <= row.offset <= 1 and 0 <= row.width <= 1 for row in chart.rows)
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_no_line_is_wider_than_the_console(chart: Waterfall, width: int) -> None:
+    for fancy in (True, False):
+        text = render_text(chart, width, fancy=fancy)
+        lines = text.splitlines()
+        assert max(len(line) for line in lines) <= width
+        assert len(lines) > len(chart.rows)  # logs, links and notes beneath the spans
+    assert "carrier_timeout" in text and "↳ link → send shipping (inventory)" in text
+    assert "✖ transient: carrier API timed out" in text
+
+
+def test_long_names_end_in_an_ellipsis(chart: Waterfall) -> None:
+    assert "process shipp…" in render_text(chart, 80)
+    assert "process shipping " in render_text(chart, 200)
+
+
+def test_plain_output_without_a_terminal_has_no_escape_codes(chart: Waterfall) -> None:
+    out = io.StringIO()
+    print_waterfall(chart, console_for(out, width=80))
+    assert "\x1b[" not in out.getvalue()
+    assert "=" in out.getvalue() and "█" not in out.getvalue()
+
+
+def test_terminal_output_is_coloured_and_cropped(chart: Waterfall) -> None:
+    out = io.StringIO()
+    print_waterfall(chart, console_for(out, width=80, terminal=True))
+    assert "\x1b[" in out.getvalue() and "█" in out.getvalue()
+    for line in out.getvalue().splitlines():
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", line)
+        assert len(plain) <= 80
+
+
+def test_view_command(export: Path) -> None:
+    telemetry = _otlp_json.load(export)
+    trace_id = telemetry.trace_ids()[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "obskit.cli", "view", str(export), "--trace", trace_id[:12]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"trace {trace_id}")
+    assert "stock_insufficient" in result.stdout and "business" in result.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "obskit.cli", "view", str(export), "--trace", "ffffffffffff"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "no single trace" in missing.stderr

@@ -1,0 +1,63 @@
+"""The public surface of obskit.http, its light import, and pass-through without an SDK."""
+
+from __future__ import annotations
+
+import obskit.http
+from tests.support.subprocess_run import run_python
+
+
+def test_public_names() -> None:
+    assert sorted(obskit.http.__all__) == [
+        "ASGIMiddleware",
+        "WSGIMiddleware",
+        "flask_route",
+        "instrument_httpx",
+        "instrument_requests",
+        "uninstrument_httpx",
+        "uninstrument_requests",
+    ]
+    for name in obskit.http.__all__:
+        assert getattr(obskit.http, name).__doc__
+
+
+def test_importing_obskit_http_imports_no_web_library() -> None:
+    out = run_python(
+        """
+        import json, sys
+        import obskit.http
+        print(json.dumps(sorted(m for m in ("httpx", "requests", "starlette", "flask", "fastapi")
+                                if m in sys.modules)))
+        """
+    )["result"]
+    assert out == []
+
+
+def test_without_an_sdk_the_callers_context_passes_through_to_outgoing_calls() -> None:
+    out = run_python(
+        """
+        import asyncio, json, httpx
+        from obskit.http import ASGIMiddleware, instrument_httpx
+        incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        sent = []
+
+        def downstream(request):
+            sent.append(request.headers.get("traceparent"))
+            return httpx.Response(200)
+
+        async def app(scope, receive, send):
+            client = httpx.AsyncClient(transport=httpx.MockTransport(downstream))
+            async with instrument_httpx(client) as c:
+                await c.get("http://down.test/")
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def main():
+            transport = httpx.ASGITransport(app=ASGIMiddleware(app))
+            async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+                await client.get("/", headers={"traceparent": incoming})
+
+        asyncio.run(main())
+        print(json.dumps(sent))
+        """
+    )["result"]
+    assert out == ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
