@@ -180,3 +180,39 @@ def test_invalid_arguments_are_clear_errors() -> None:
         obskit.configure(exporter="zipkin")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="mode must be one of"):
         obskit.configure(mode="loud")  # type: ignore[arg-type]
+
+
+def test_environment_comes_from_otel_resource_attributes_when_not_given() -> None:
+    code = """
+        import json, obskit
+        t = obskit.configure(service_name="s", exporter="memory")
+        print(json.dumps(t.tracer_provider.resource.attributes["deployment.environment.name"]))
+        """
+    assert (
+        run_python(code, {"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=prod"})["result"]
+        == "prod"
+    )
+    assert run_python(code)["result"] == "development"
+    assert run_python(code, {"OBSKIT_ENVIRONMENT": "staging"})["result"] == "staging"
+
+
+def test_capture_beside_a_host_owned_sdk_records_spans_quietly() -> None:
+    out = run_python(
+        """
+        import json
+        from opentelemetry import metrics, trace
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.trace import TracerProvider
+        trace.set_tracer_provider(TracerProvider())
+        metrics.set_meter_provider(MeterProvider())
+        import obskit
+        from obskit.testing import capture
+        @obskit.traced.consumer("orders", system="kafka")
+        def handle(message): return "ok"
+        with capture() as telemetry:
+            handle({"headers": {}})
+        print(json.dumps([[s.name for s in telemetry.spans], telemetry.metrics]))
+        """
+    )
+    assert out["result"] == [["process orders"], []]  # the host's metrics stay the host's
+    assert "MetricReader" not in out["stderr"]

@@ -247,7 +247,7 @@ def test_concurrent_handlers_each_see_only_their_own_context(telemetry: Telemetr
         with lock:
             seen[message["id"]] = trace_id
 
-    messages = [{"headers": _publish(), "id": f"t{i}"} for i in range(200)]
+    messages = [{"headers": _publish(), "id": f"t{i}"} for i in range(1500)]
     expected = {
         m["id"]: trace.get_current_span(obskit.extract(m["headers"])).get_span_context().trace_id
         for m in messages
@@ -299,3 +299,27 @@ def test_producer_decorator(telemetry: Telemetry) -> None:
     headers = send("x")
     span = telemetry.span("send shipping", SpanKind.PRODUCER)
     assert headers["traceparent"].split("-")[2] == f"{span.context.span_id:016x}"
+
+
+def test_each_failed_message_is_logged_once_at_its_kinds_level(telemetry: Telemetry) -> None:
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handler(message: dict[str, Any]) -> None:
+        raise message["error"]
+
+    handler({"headers": {}, "error": BusinessRuleViolation("no stock")})
+    with pytest.raises(PoisonMessage):
+        handler({"headers": {}, "error": PoisonMessage("bad json")})
+    records = [r.log_record for r in telemetry.logs]
+    assert [(r.body, r.severity_text) for r in records] == [
+        ("message_refused", "WARNING"),
+        ("message_failed", "ERROR"),
+    ]
+    refused, failed = telemetry.find_spans("process orders")
+    assert records[0].span_id == refused.context.span_id  # the line belongs to its span
+    assert records[1].span_id == failed.context.span_id
+    assert dict(records[0].attributes or {}) == {
+        "error.type": "obskit.errors.BusinessRuleViolation",
+        "obskit.error.kind": "business",
+        "messaging.destination.name": "orders",
+        "exception.message": "no stock",
+    }

@@ -100,6 +100,8 @@ class _Sinks:
     logs: LogFanout = field(default_factory=LogFanout)
     attached_to: set[int] = field(default_factory=set)
     metric_reader: InMemoryMetricReader | None = None
+    #: whether that reader belongs to the global MeterProvider (only when obskit created it)
+    metric_reader_attached: bool = False
 
 
 _sinks = _Sinks()
@@ -192,6 +194,7 @@ def configure(
             conventions=conventions,
         )
         _notify_settings_changed()
+        environment = _environment(environment)
         _wire_logging(environment)
         if _configured is not None:
             warnings.warn(
@@ -206,8 +209,7 @@ def configure(
             {
                 "service.name": name,
                 **({"service.version": service_version} if service_version else {}),
-                "deployment.environment.name": environment
-                or os.environ.get("OBSKIT_ENVIRONMENT", "development"),
+                "deployment.environment.name": environment,
                 **(resource_attributes or {}),
             }
         )
@@ -215,6 +217,17 @@ def configure(
         _configured = telemetry
         atexit.register(telemetry.shutdown)
         return telemetry
+
+
+def _environment(given: str | None) -> str:
+    """``environment=``, else ``OBSKIT_ENVIRONMENT``, else ``deployment.environment.name`` from
+    ``OTEL_RESOURCE_ATTRIBUTES``, else ``development``."""
+    if given:
+        return given
+    if os.environ.get("OBSKIT_ENVIRONMENT"):
+        return os.environ["OBSKIT_ENVIRONMENT"]
+    from_env = Resource.create({}).attributes.get("deployment.environment.name")
+    return str(from_env) if from_env else "development"
 
 
 def _wire_logging(environment: str | None) -> None:
@@ -282,6 +295,7 @@ def _install(
     if memory is not None:
         memory.metrics = metric_reader
     meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    _sinks.metric_reader_attached = True
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     _logs.set_logger_provider(logger_provider)
@@ -354,6 +368,12 @@ def capture_metric_reader() -> InMemoryMetricReader:
     return _sinks.metric_reader
 
 
+def captured_metric_reader() -> InMemoryMetricReader | None:
+    """The capture reader when it is attached to the global MeterProvider, else None (a host
+    that set up its own metrics: obskit cannot add a reader to it)."""
+    return _sinks.metric_reader if _sinks.metric_reader_attached else None
+
+
 def attach_sinks() -> tuple[SpanFanout, LogFanout]:
     """Attach obskit's fan-out processors to the global SDK providers (once each)."""
     with _lock:
@@ -384,6 +404,7 @@ def ensure_sdk_for_capture() -> None:
                 metrics.set_meter_provider(
                     MeterProvider(resource=resource, metric_readers=[capture_metric_reader()])
                 )
+                _sinks.metric_reader_attached = True
         attach_sinks()
 
 

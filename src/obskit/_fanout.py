@@ -24,9 +24,10 @@ class _Targets(Generic[_T]):
         self._lock = threading.Lock()
         self.items: tuple[_T, ...] = ()
 
-    def add(self, item: _T) -> None:
+    def add(self, item: _T, *, first: bool = False) -> None:
+        """Add a target; ``first`` for one that must see each record before the exporters."""
         with self._lock:
-            self.items = (*self.items, item)
+            self.items = (item, *self.items) if first else (*self.items, item)
 
     def remove(self, item: _T) -> None:
         with self._lock:

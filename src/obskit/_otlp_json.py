@@ -452,32 +452,35 @@ def decode(documents: Iterable[Mapping[str, Any]]) -> TelemetryFile:
     return result
 
 
-def _documents(text: str) -> Iterator[Mapping[str, Any]]:
-    stripped = text.strip()
-    if not stripped:
+def documents(text: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """``(line, document)`` from JSON lines, one document, or a JSON list of documents.
+
+    Raises ``ValueError`` naming the line when a line is not JSON.
+    """
+    if not text.strip():
         return
     try:
-        whole = json.loads(stripped)
+        whole = json.loads(text)
     except json.JSONDecodeError:
         whole = None
     if whole is not None:
-        yield from (
-            d for d in (whole if isinstance(whole, list) else [whole]) if isinstance(d, dict)
-        )
+        for document in whole if isinstance(whole, list) else [whole]:
+            if isinstance(document, Mapping):
+                yield 1, document
         return
-    for number, line in enumerate(stripped.splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 document = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
-            if isinstance(document, dict):
-                yield document
+            if isinstance(document, Mapping):
+                yield number, document
 
 
 def loads(text: str) -> TelemetryFile:
     """Decode JSON lines, one document, or a JSON list of documents."""
-    return decode(_documents(text))
+    return decode(document for _line, document in documents(text))
 
 
 def load(path: str | Path) -> TelemetryFile:

@@ -30,7 +30,7 @@ def _consumers(summary: DemoSummary, destination: str, order_id: str) -> list[Re
 
 def test_counts(summary: DemoSummary) -> None:
     assert summary.services == ("shop-api", "inventory", "shipping")
-    assert (summary.traces, summary.orders, summary.spans, summary.logs) == (6, 6, 41, 18)
+    assert (summary.traces, summary.orders, summary.spans, summary.logs) == (6, 6, 41, 20)
     assert (summary.shipped, summary.rejected, summary.retried) == (5, 1, 1)
     assert (summary.late, summary.out_of_order, summary.errors) == (1, 1, 2)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterator
 
@@ -46,7 +47,8 @@ def test_the_handler_is_added_once_and_host_handlers_stay(stdlib_logger: logging
     stdlib_logger.addHandler(host)
     first = install_stdlib_handler(stdlib_logger)
     assert install_stdlib_handler(stdlib_logger) is first
-    assert stdlib_logger.handlers == [host, first]
+    ours = [h for h in stdlib_logger.handlers if not type(h).__name__ == "LogCaptureHandler"]
+    assert ours == [host, first]  # (pytest may add its own capture handlers)
     assert isinstance(first, ObskitHandler)
 
 
@@ -61,3 +63,17 @@ def test_exceptions_are_rendered(
         stdlib_logger.exception("broke")
     (event,) = out.events
     assert event["event"] == "broke" and "ZeroDivisionError" in event["exception"]
+
+
+def test_a_host_formatter_running_first_leaks_no_fields(
+    out: Output, use_mode: Callable[..., None], stdlib_logger: logging.Logger
+) -> None:
+    use_mode("off")
+    host = logging.StreamHandler(io.StringIO())
+    host.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    stdlib_logger.addHandler(host)  # formats (and so mutates) the record before obskit's handler
+    install_stdlib_handler(stdlib_logger)
+    stdlib_logger.info("paid %s", "now", extra={"amount": 5})
+    event = out.events[-1]
+    assert "message" not in event and "asctime" not in event
+    assert (event["event"], event["amount"]) == ("paid now", 5)

@@ -191,6 +191,7 @@ def run_demo(
     try:
         with capture() as captured:
             span_fanout.targets.add(stamp)
+            log_fanout.targets.add(stamp, first=True)
             if otlp is not None:
                 span_fanout.targets.add(otlp[0])
                 log_fanout.targets.add(otlp[1])
@@ -198,6 +199,7 @@ def run_demo(
                 story = asyncio.run(scenario(Shop(transport, logs)))
             finally:
                 span_fanout.targets.remove(stamp)
+                log_fanout.targets.remove(stamp)
                 if otlp is not None:
                     span_fanout.targets.remove(otlp[0])
                     log_fanout.targets.remove(otlp[1])

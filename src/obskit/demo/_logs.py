@@ -9,7 +9,6 @@ linked to the current span, so the viewer can show it under the span that wrote 
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,6 @@ import structlog
 from opentelemetry._logs import SeverityNumber
 from structlog.typing import Processor
 
-from obskit._otlp_json import SERVICE_ATTRIBUTE
 from obskit.conventions import Finding, Registry
 from obskit.demo._services import current_service
 from obskit.logging import ConventionValidator, OTelLogBridge, add_trace_context
@@ -46,15 +44,6 @@ class ConventionFinding:
     fixed_to: str | None
 
 
-def _add_service(
-    logger: Any, method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    service = current_service()
-    if service is not None:
-        event_dict.setdefault(SERVICE_ATTRIBUTE, service)
-    return event_dict
-
-
 class ShopLogs:
     """Loggers for the shop's services, sharing one validator (and so one set of findings).
 
@@ -68,7 +57,6 @@ class ShopLogs:
         self._processors: list[Processor] = [
             add_trace_context,
             ConventionValidator(registry, "fix", report=self._record),
-            _add_service,
             OTelLogBridge(registry, scope="obskit.demo"),
         ]
 

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -60,13 +60,20 @@ def in_service(name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-class ServiceNameProcessor(SpanProcessor):
-    """Stamps ``service.name`` on each span started inside a :func:`service_scope`."""
+class ServiceNameProcessor(SpanProcessor, LogRecordProcessor):
+    """Stamps ``service.name`` on each span started and each log record emitted inside a
+    :func:`service_scope` (add it to the log fan-out ``first``, before any exporter)."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         name = _current.get()
         if name is not None:
             span.set_attribute(SERVICE_ATTRIBUTE, name)
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        name = _current.get()
+        attributes = log_record.log_record.attributes
+        if name is not None and attributes is not None and SERVICE_ATTRIBUTE not in attributes:
+            attributes[SERVICE_ATTRIBUTE] = name  # type: ignore[index]
 
     def on_end(self, span: ReadableSpan) -> None:
         return None

@@ -8,12 +8,12 @@ exporter writes the same) and Weaver's sample JSON (``[{"span": {"attributes": [
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from obskit._otlp_json import any_value, documents
 from obskit.conventions import Finding, Level, Registry
 from obskit.lint._checks import PARSE_ERROR, UNREADABLE, Checker
 from obskit.lint._extract import NO_VALUE, Kind, NameUse
@@ -80,27 +80,11 @@ def _list(value: object) -> list[Any]:
 
 
 def _otlp_value(value: object) -> object:
-    """Decode an OTLP ``AnyValue`` (``intValue`` may be a string: int64 in JSON)."""
-    if not isinstance(value, Mapping):
+    """An OTLP ``AnyValue``; ``NO_VALUE`` where it cannot be decoded (nothing to type-check)."""
+    decoded = any_value(value)
+    if decoded is None or (isinstance(decoded, list) and None in decoded):
         return NO_VALUE
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "intValue" in value:
-        try:
-            return int(value["intValue"])
-        except (TypeError, ValueError):
-            return NO_VALUE
-    if "doubleValue" in value:
-        try:
-            return float(value["doubleValue"])
-        except (TypeError, ValueError):
-            return NO_VALUE
-    if "arrayValue" in value:
-        items = [_otlp_value(v) for v in _list(_get(value["arrayValue"] or {}, "values"))]
-        return items if all(i is not NO_VALUE for i in items) else NO_VALUE
-    return NO_VALUE
+    return decoded
 
 
 def _otlp_attributes(
@@ -204,34 +188,19 @@ def _weaver(sample: Mapping[str, Any], line: int) -> Iterator[Observation]:
         yield from _weaver_attributes([sample], "attribute", line, "attribute")
 
 
-def _documents(text: str) -> Iterator[tuple[int, object]]:
-    """``(line, document)``: a whole-file JSON value, else one value per non-blank line."""
-    try:
-        yield 1, json.loads(text)
-        return
-    except json.JSONDecodeError:
-        pass
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"line {number}: not JSON: {error.msg}") from None
-
-
 def observations(text: str) -> Iterator[Observation]:
     """Every name in a captured-telemetry file, whichever of the supported shapes it is."""
-    for line, document in _documents(text):
-        items = document if isinstance(document, list) else [document]
-        for item in items:
-            if not isinstance(item, Mapping):
-                continue
-            if any(k in item for k in ("resourceSpans", "resourceLogs", "resourceMetrics")) or any(
-                k in item for k in ("resource_spans", "resource_logs", "resource_metrics")
-            ):
-                yield from _otlp(item, line)
-            else:
-                yield from _weaver(item, line)
+    for line, item in documents(text):
+        if any(key in item for key in _OTLP_KEYS):
+            yield from _otlp(item, line)
+        else:
+            yield from _weaver(item, line)
+
+
+_OTLP_KEYS = (
+    "resourceSpans", "resourceLogs", "resourceMetrics",
+    "resource_spans", "resource_logs", "resource_metrics",
+)  # fmt: skip
 
 
 # -- checking ---------------------------------------------------------------------------------

@@ -233,6 +233,18 @@ def _min_level(output: _Output) -> int:
     return LEVELS.get(level.strip().lower(), logging.INFO)
 
 
+def _drop_formatter_fields(
+    logger: WrappedLogger, method_name: str, event_dict: EventDict
+) -> EventDict:
+    """Drop ``message``/``asctime``: another handler's ``Formatter.format`` wrote them onto the
+    record before obskit's handler ran; they are not fields the caller passed in ``extra``."""
+    record = event_dict.get("_record")
+    for key in ("message", "asctime"):
+        if key in event_dict and event_dict[key] is getattr(record, key, None):
+            del event_dict[key]
+    return event_dict
+
+
 def _add_logger_name(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     name = getattr(logger, "name", None)
     if name:
@@ -281,6 +293,7 @@ def _build() -> Chain:
     ]
     stdlib: list[Processor] = [
         structlog.stdlib.ExtraAdder(),
+        _drop_formatter_fields,
         structlog.contextvars.merge_contextvars,
         *checks,
         structlog.stdlib.add_log_level,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,17 +16,39 @@ from obskit import propagation
 from obskit._config import get_settings
 from obskit._providers import consumed_tally, instruments, sdk_tracer
 from obskit._spans import SpanCall, call_attributes
-from obskit.errors import ErrorPolicy
+from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.messaging import _observe
 from obskit.messaging._adapter import MessageInfo, read_message
 from obskit.messaging._mqtt import is_paho_callback
 from obskit.messaging._pika import PikaDelivery, is_pika_callback
 from obskit.messaging._settle import CONSUMER_SPAN_KEY
 
+_log = logging.getLogger("obskit.messaging")
+
 Destination = str | Callable[..., str]
 MessageSelector = str | int | None
 Attributes = dict[str, Any] | Callable[..., dict[str, Any]] | None
 Sequencer = Callable[[Any], tuple[str, int]]
+
+
+def log_outcome(kind: ErrorKind, exc: BaseException, metric_attributes: dict[str, Any]) -> None:
+    """One log line per failed message, at the level the error kind calls for (every field a
+    registered log key, so the line passes obskit's own conventions)."""
+    try:
+        from obskit.logging import get_logger
+
+        destination = metric_attributes.get(sc.MESSAGING_DESTINATION_NAME) or (
+            metric_attributes.get(sc.MESSAGING_DESTINATION_TEMPLATE)
+        )
+        getattr(get_logger("obskit.messaging"), ErrorPolicy.log_level(kind))(
+            "message_failed" if kind.is_span_error else "message_refused",
+            error_type=error_type(exc),
+            obskit_error_kind=kind.value,
+            messaging_destination_name=destination,
+            exception_message=str(exc)[:200],
+        )
+    except Exception:  # logging must never change what the handler's caller sees
+        _log.debug("obskit: could not log a consumer outcome", exc_info=True)
 
 
 class ConsumerCall(SpanCall):
@@ -37,6 +60,16 @@ class ConsumerCall(SpanCall):
         super().__init__(span, parent, policy, reraise_all=False)
         self.context = context_api.set_value(CONSUMER_SPAN_KEY, span, self.context)
         self.metric_attributes = metric_attributes
+
+    def failed(self, exc: BaseException) -> bool:
+        reraise = super().failed(exc)
+        if self.kind is not None:
+            token = context_api.attach(self.context)  # the log line belongs to this span
+            try:
+                log_outcome(self.kind, exc, self.metric_attributes)
+            finally:
+                context_api.detach(token)
+        return reraise
 
     def finish(self) -> None:
         duration = time.perf_counter() - self.start
@@ -146,7 +179,10 @@ class ConsumerOperation:
 
     def swallow(self, exc: BaseException) -> bool:
         policy = self.policy()
-        return not policy.should_reraise(policy.classify(exc))
+        kind = policy.classify(exc)
+        reraise = policy.should_reraise(kind)
+        log_outcome(kind, exc, self.metric_attributes)
+        return not reraise
 
 
 def _metric_attributes(span_attributes: dict[str, Any]) -> dict[str, Any]:

@@ -83,7 +83,9 @@ class Telemetry:
         return [(attrs, point) for n, attrs, point in self.metrics if n == name]
 
     def _collect(self) -> None:
-        reader = _config.capture_metric_reader()
+        reader = _config.captured_metric_reader()
+        if reader is None:
+            return
         data: MetricsData | None = reader.get_metrics_data()
         for resource_metrics in data.resource_metrics if data else ():
             for scope in resource_metrics.scope_metrics:
