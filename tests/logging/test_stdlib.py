@@ -47,7 +47,7 @@ def test_the_handler_is_added_once_and_host_handlers_stay(stdlib_logger: logging
     stdlib_logger.addHandler(host)
     first = install_stdlib_handler(stdlib_logger)
     assert install_stdlib_handler(stdlib_logger) is first
-    ours = [h for h in stdlib_logger.handlers if not type(h).__name__ == "LogCaptureHandler"]
+    ours = [h for h in stdlib_logger.handlers if type(h).__name__ != "LogCaptureHandler"]
     assert ours == [host, first]  # (pytest may add its own capture handlers)
     assert isinstance(first, ObskitHandler)
 
