@@ -209,3 +209,28 @@ def test_a_raising_attributes_callable_never_breaks_the_call(telemetry: Telemetr
 
     assert invert(0) == 0
     assert dict(telemetry.spans[0].attributes or {}) == {}
+
+
+def test_sensitive_attribute_values_never_reach_a_span(telemetry: Telemetry) -> None:
+    given = {"app.customer.email": "ada@example.com", "password": "hunter2", "app.sku": "MUG"}
+
+    @obskit.traced(attributes=given)
+    def checkout() -> None: ...
+
+    @obskit.traced.consumer("orders", system="rabbitmq", attributes=lambda m: {"token": m["t"]})
+    def handle(message: dict[str, str]) -> None: ...
+
+    checkout()
+    handle({"headers": {}, "t": "secret-token"})
+    assert dict(
+        telemetry.span(
+            "test_sensitive_attribute_values_never_reach_a_span.<locals>.checkout"
+        ).attributes
+        or {}
+    ) == {
+        "app.customer.email": "[REDACTED]",
+        "password": "[REDACTED]",
+        "app.sku": "MUG",
+    }
+    assert telemetry.span("process orders").attributes["token"] == "[REDACTED]"
+    assert given["password"] == "hunter2"  # the caller's dict is untouched

@@ -382,11 +382,12 @@ def report_finding(finding: Finding, registry: Registry) -> None:
 
 
 def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    """User-given span attributes through the current validator (the ``call_attributes`` hook)."""
+    """User-given span attributes through the current validator and the redactor (the
+    ``call_attributes`` hook): sensitive values never reach a span, and the caller's dict is
+    never changed."""
     chain = _state.chain
     if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
         chain = current_chain()
     validator = chain.validator
-    if validator is None:
-        return attributes
-    return validator.attributes(attributes)
+    checked = attributes if validator is None else validator.attributes(attributes)
+    return chain.redactor.redacted(checked)

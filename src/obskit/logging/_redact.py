@@ -68,6 +68,12 @@ class Redactor:
         self.key_pattern = key_pattern
         self._decisions: dict[str, bool] = {key: False for key in _SKIP}
 
+    def redacted(self, mapping: dict[str, Any]) -> dict[str, Any]:
+        """``mapping`` itself when nothing in it is sensitive, else a redacted copy."""
+        copy = dict(mapping)
+        self(None, "", copy)  # redacts in place
+        return mapping if copy == mapping else copy
+
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         decisions = self._decisions
         for key, value in event_dict.items():
