@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from structlog.typing import EventDict, WrappedLogger
@@ -77,6 +77,22 @@ _UNSEEN: Final = _Plan((), None)
 _PER_VALUE: Final = _Plan((), None)
 
 
+def _pending(
+    plans: dict[tuple[str, type], _Plan | None], mapping: Mapping[str, Any]
+) -> list[tuple[str, Any, _Plan]] | None:
+    """The keys with something to do; None (the cached common case) when every key is known
+    good: one dictionary lookup per key."""
+    todo: list[tuple[str, Any, _Plan]] | None = None
+    for key, value in mapping.items():
+        plan = plans.get((key, value.__class__), _UNSEEN)
+        if plan is None:
+            continue
+        if todo is None:
+            todo = []
+        todo.append((key, value, plan))
+    return todo
+
+
 class ConventionValidator:
     """A structlog processor (and the span-attribute hook) for one registry and one mode.
 
@@ -113,15 +129,7 @@ class ConventionValidator:
     # -- log events ------------------------------------------------------------------------
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        plans = self._log_plans
-        todo: list[tuple[str, Any, _Plan]] | None = None
-        for key, value in event_dict.items():
-            plan = plans.get((key, value.__class__), _UNSEEN)
-            if plan is None:
-                continue
-            if todo is None:
-                todo = []
-            todo.append((key, value, plan))
+        todo = _pending(self._log_plans, event_dict)
         if todo is None:
             return event_dict
         return self._act(event_dict, todo, "log")  # type: ignore[arg-type]
@@ -130,15 +138,7 @@ class ConventionValidator:
 
     def attributes(self, attributes: dict[str, Any]) -> dict[str, Any]:
         """Judge user-given span attributes; ``fix`` returns a renamed copy (never mutates)."""
-        plans = self._attribute_plans
-        todo: list[tuple[str, Any, _Plan]] | None = None
-        for key, value in attributes.items():
-            plan = plans.get((key, value.__class__), _UNSEEN)
-            if plan is None:
-                continue
-            if todo is None:
-                todo = []
-            todo.append((key, value, plan))
+        todo = _pending(self._attribute_plans, attributes)
         if todo is None:
             return attributes
         result = self._act(dict(attributes), todo, "attribute")
