@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from obskit import _otlp_json
 from tests.conftest import require_broker
 
@@ -58,7 +60,34 @@ def test_demo_over_rabbitmq() -> None:
     assert _summary(result.stdout)[: len(SUMMARY)] == [s.format(broker="rabbitmq") for s in SUMMARY]
 
 
-def test_unavailable_broker_is_a_usage_error() -> None:
+def test_demo_over_nats() -> None:
+    require_broker("nats")
+    result = _demo("--broker", "nats")
+    assert result.returncode == 0, result.stderr
+    assert _summary(result.stdout)[: len(SUMMARY)] == [s.format(broker="nats") for s in SUMMARY]
+    assert "ERROR transient" in result.stdout and "retry #2" in result.stdout
+
+
+def test_demo_over_redis() -> None:
+    require_broker("redis")
     result = _demo("--broker", "redis")
+    assert result.returncode == 0, result.stderr
+    assert _summary(result.stdout)[: len(SUMMARY)] == [s.format(broker="redis") for s in SUMMARY]
+    assert "ERROR transient" in result.stdout and "retry #2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("broker", "url"),
+    [("nats", "nats://127.0.0.1:1"), ("redis", "redis://127.0.0.1:1/0")],
+)
+def test_unreachable_broker_exits_1_quickly(broker: str, url: str) -> None:
+    result = _demo("--broker", broker, "--broker-url", url)
+    assert result.returncode == 1
+    assert f"cannot reach {broker}: no " in result.stderr and url in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_broker_is_a_usage_error() -> None:
+    result = _demo("--broker", "kafka")
     assert result.returncode == 2
-    assert "not available yet" in result.stderr
+    assert "invalid choice" in result.stderr
