@@ -178,8 +178,8 @@ def run_demo(
     """Run the shop once and return what it emitted.
 
     ``broker`` is ``memory`` (no set-up) or a real broker on this machine (``rabbitmq``,
-    ``nats`` or ``redis``); ``export`` writes OTLP/JSON lines; ``otlp_endpoint`` (an OTLP/HTTP base URL) sends spans,
-    logs and metrics to a collector, one resource per service.
+    ``nats`` or ``redis``); ``export`` writes OTLP/JSON lines; ``otlp_endpoint`` (an OTLP/HTTP
+    base URL) sends spans, logs and metrics to a collector, one resource per service.
     """
     from obskit.testing import capture
 
