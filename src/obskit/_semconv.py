@@ -11,6 +11,7 @@ from typing import Final
 from opentelemetry.semconv._incubating.attributes import messaging_attributes as _messaging
 from opentelemetry.semconv._incubating.metrics import messaging_metrics as _messaging_metrics
 from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import exception_attributes as _exception
 from opentelemetry.semconv.attributes import server_attributes as _server
 
 MESSAGING_SYSTEM: Final = _messaging.MESSAGING_SYSTEM
@@ -33,6 +34,9 @@ MESSAGING_KAFKA_OFFSET: Final = _messaging.MESSAGING_KAFKA_OFFSET
 MESSAGING_KAFKA_MESSAGE_TOMBSTONE: Final = _messaging.MESSAGING_KAFKA_MESSAGE_TOMBSTONE
 MESSAGING_CLIENT_ID: Final = _messaging.MESSAGING_CLIENT_ID
 ERROR_TYPE: Final = _error.ERROR_TYPE
+EXCEPTION_TYPE: Final = _exception.EXCEPTION_TYPE
+EXCEPTION_MESSAGE: Final = _exception.EXCEPTION_MESSAGE
+EXCEPTION_STACKTRACE: Final = _exception.EXCEPTION_STACKTRACE
 SERVER_ADDRESS: Final = _server.SERVER_ADDRESS
 SERVER_PORT: Final = _server.SERVER_PORT
 

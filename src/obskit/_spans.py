@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from contextvars import Token
 from typing import Any
@@ -23,6 +24,19 @@ _attach = context_api.attach
 _ERROR_STATUS_CACHE: dict[str, Status] = {}
 
 
+def add_exception_event(span: Span, exc: BaseException, etype: str) -> None:
+    """The conventions' ``exception`` event, without the SDK's deprecated ``exception.escaped``
+    (``Span.record_exception`` still adds it), so obskit's telemetry passes its own checks."""
+    span.add_event(
+        "exception",
+        {
+            sc.EXCEPTION_TYPE: etype,
+            sc.EXCEPTION_MESSAGE: str(exc),
+            sc.EXCEPTION_STACKTRACE: "".join(traceback.format_exception(exc)),
+        },
+    )
+
+
 def record_outcome(
     span: Span, exc: BaseException, policy: ErrorPolicy, *, record_exception: bool = True
 ) -> ErrorKind:
@@ -34,7 +48,7 @@ def record_outcome(
         span.set_attribute(sc.OBSKIT_ERROR_KIND, kind.value)
         span.set_attribute(sc.OBSKIT_OUTCOME, kind.value)
         if record_exception:
-            span.record_exception(exc, escaped=policy.should_reraise(kind))
+            add_exception_event(span, exc, etype)
         if kind.is_span_error:
             span.set_status(Status(StatusCode.ERROR, f"{kind.value}: {exc}"[:256]))
     return kind

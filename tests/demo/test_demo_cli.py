@@ -51,6 +51,16 @@ def test_demo_runs_with_no_set_up_and_reports_exact_counts(tmp_path: Path) -> No
     decoded = _otlp_json.load(export)
     assert decoded.services() == ["inventory", "shipping", "shop-api"]
     assert len(decoded.spans) == 41
+    # the export is what `obskit check` reads, and obskit's own telemetry passes it cleanly
+    checked = subprocess.run(
+        [sys.executable, "-m", "obskit.cli", "check", str(export), "--fail-on", "improvement"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout
+    assert "0 violation, 0 improvement" in checked.stdout
 
 
 def test_demo_over_rabbitmq() -> None:
