@@ -197,10 +197,153 @@ def _mock_client() -> Any:
     return httpx.Client(transport=httpx.MockTransport(handler))
 
 
+# -- floor -------------------------------------------------------------------------------------
+# The least any instrumentation recording obskit's telemetry must do with this SDK: parse the
+# incoming traceparent, start the span with the same attributes (values precomputed), attach its
+# context around the app, set status code and route, rename, end, record the same histogram
+# point. No option handling, no redaction, no error policy: not an instrumentation, a bound.
+
+_SERVER_ATTRIBUTES: dict[str, Any] = {
+    "http.request.method": "GET",
+    "url.path": "/items/42",
+    "url.scheme": "http",
+    "url.query": "page=2&token=REDACTED",
+    "server.address": "shop.test",
+    "server.port": 8080,
+    "client.address": "127.0.0.1",
+    "user_agent.original": "bench/1.0",
+    "network.protocol.version": "1.1",
+}
+_SERVER_METRIC: dict[str, Any] = {
+    "http.request.method": "GET",
+    "url.scheme": "http",
+    "network.protocol.version": "1.1",
+}
+
+
+def _floor_start(traceparent: str) -> tuple[Any, Any]:
+    from opentelemetry import trace
+    from opentelemetry.context import Context
+
+    from obskit import propagation
+    from obskit._providers import sdk_tracer
+
+    span_context = propagation.parse_traceparent([traceparent])
+    assert span_context is not None
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(span_context), Context())
+    tracer: Any = sdk_tracer()
+    span = tracer.start_span("GET", parent, trace.SpanKind.SERVER, dict(_SERVER_ATTRIBUTES))
+    return span, trace.set_span_in_context(span, parent)
+
+
+def _floor_end(span: Any, start: float, route: str, status: int) -> None:
+    from obskit._providers import instruments
+
+    span.set_attributes({"http.route": route, "http.response.status_code": status})
+    span.update_name(f"GET {route}")
+    span.end()
+    metric: dict[str, Any] = {
+        **_SERVER_METRIC,
+        "http.route": route,
+        "http.response.status_code": status,
+    }
+    instruments().http_server_duration.record(time.perf_counter() - start, metric)
+
+
+class FloorASGI:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from opentelemetry import context
+
+        start = time.perf_counter()
+        span, ctx = _floor_start(PARENT.decode())
+        status = [0]
+
+        async def send_status(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        token = context.attach(ctx)
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            context.detach(token)
+        _floor_end(span, start, scope["route"].path, status[0])
+
+
+class FloorWSGI:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        from opentelemetry import context
+
+        start = time.perf_counter()
+        span, ctx = _floor_start(environ["HTTP_TRACEPARENT"])
+        status = [0]
+
+        def start_status(line: str, headers: Any, exc_info: Any = None) -> Any:
+            status[0] = int(line[:3])
+            return start_response(line, headers)
+
+        token = context.attach(ctx)
+        try:
+            body = self.app(environ, start_status)
+        finally:
+            context.detach(token)
+        yield from body
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+        _floor_end(span, start, environ["obskit.http.route"], status[0])
+
+
+def _floor_client(client: Any) -> Any:
+    import httpx
+    from opentelemetry import trace
+
+    from obskit import propagation
+    from obskit._providers import instruments, sdk_tracer
+
+    class Transport(httpx.BaseTransport):
+        def __init__(self, transport: httpx.BaseTransport) -> None:
+            self.transport = transport
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            start = time.perf_counter()
+            tracer: Any = sdk_tracer()
+            attributes = {
+                "http.request.method": "GET",
+                "url.full": "http://api.test/items/42?page=2",
+                "server.address": "api.test",
+                "server.port": 80,
+            }
+            span = tracer.start_span("GET", None, trace.SpanKind.CLIENT, attributes)
+            request.headers["traceparent"] = propagation.format_traceparent(span.get_span_context())
+            response = self.transport.handle_request(request)
+            span.set_attributes({"http.response.status_code": response.status_code})
+            span.end()
+            metric: dict[str, Any] = {
+                "http.request.method": "GET",
+                "server.address": "api.test",
+                "url.scheme": "http",
+                "server.port": 80,
+                "http.response.status_code": response.status_code,
+            }
+            instruments().http_client_duration.record(time.perf_counter() - start, metric)
+            return response
+
+    client._transport = Transport(client._transport)
+    return client
+
+
 # -- run ---------------------------------------------------------------------------------------
 
 
-def measure(number: int) -> dict[str, dict[str, float]]:
+def measure(number: int, floor: bool = False) -> dict[str, dict[str, float]]:
     _install_sdk()
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware as ContribASGI
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -215,6 +358,8 @@ def measure(number: int) -> dict[str, dict[str, float]]:
         "obskit": asgi_us(_starlette([Middleware(ASGIMiddleware)]), number),
         "contrib": asgi_us(_starlette([Middleware(ContribASGI)]), number),
     }
+    if floor:
+        results["asgi"]["floor"] = asgi_us(_starlette([Middleware(FloorASGI)]), number)
     bare, ours, contrib = _flask(), _flask(), _flask()
     ours.wsgi_app = WSGIMiddleware(ours.wsgi_app)
     contrib.wsgi_app = ContribWSGI(contrib.wsgi_app)
@@ -223,6 +368,10 @@ def measure(number: int) -> dict[str, dict[str, float]]:
         "obskit": per_call_us(wsgi_call(ours), number=number),
         "contrib": per_call_us(wsgi_call(contrib), number=number),
     }
+    if floor:
+        least = _flask()
+        least.wsgi_app = FloorWSGI(least.wsgi_app)
+        results["wsgi"]["floor"] = per_call_us(wsgi_call(least), number=number)
     plain, ours_client, contrib_client = _mock_client(), _mock_client(), _mock_client()
     instrument_httpx(ours_client)
     HTTPXClientInstrumentor.instrument_client(contrib_client)
@@ -231,20 +380,33 @@ def measure(number: int) -> dict[str, dict[str, float]]:
         "obskit": per_call_us(httpx_call(ours_client), number=number),
         "contrib": per_call_us(httpx_call(contrib_client), number=number),
     }
+    if floor:
+        least_client = _floor_client(_mock_client())
+        results["httpx"]["floor"] = per_call_us(httpx_call(least_client), number=number)
     return results
 
 
 def report(results: dict[str, dict[str, float]]) -> str:
     lines = [f"machine: {machine()}", ""]
+    floor = all("floor" in figures for figures in results.values())
     header = f"{'':8}{'bare µs':>10}{'obskit +µs':>12}{'contrib +µs':>13}{'ratio':>8}"
-    lines.append(header)
+    lines.append(header + (f"{'floor +µs':>11}{'floor ratio':>13}" if floor else ""))
     for name, figures in results.items():
         ours = figures["obskit"] - figures["bare"]
         theirs = figures["contrib"] - figures["bare"]
         ratio = ours / theirs if theirs > 0 else float("nan")
-        lines.append(f"{name:8}{figures['bare']:>10.1f}{ours:>12.1f}{theirs:>13.1f}{ratio:>8.2f}")
+        line = f"{name:8}{figures['bare']:>10.1f}{ours:>12.1f}{theirs:>13.1f}{ratio:>8.2f}"
+        if floor:
+            least = figures["floor"] - figures["bare"]
+            line += f"{least:>11.1f}{least / theirs if theirs > 0 else float('nan'):>13.2f}"
+        lines.append(line)
     lines.append("")
     lines.append("ratio = obskit's added µs / contrib's added µs (target: <= 0.33)")
+    if floor:
+        lines.append(
+            "floor = the unavoidable SDK calls alone (extract, start_span with the same "
+            "attributes, attach, set_attributes, end, record), hand-written, no obskit logic"
+        )
     return "\n".join(lines)
 
 
@@ -252,8 +414,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--number", type=int, default=5_000, help="requests per timed run")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument(
+        "--floor", action="store_true", help="also time the bare SDK calls (the lower bound)"
+    )
     args = parser.parse_args(argv)
-    results = measure(args.number)
+    results = measure(args.number, floor=args.floor)
     print(json.dumps(results, indent=2) if args.json else report(results))
     return 0
 

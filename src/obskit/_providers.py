@@ -119,11 +119,13 @@ sent_tally = Tally()
 class Instruments:
     process_duration: Histogram
     message_age: Histogram
+    http_server_duration: Histogram
+    http_client_duration: Histogram
 
 
 _instrument_cache: list[Any] = [None, None]
 
-# The messaging conventions' recommended boundaries for duration histograms, in seconds.
+# The messaging and HTTP conventions' advisory boundaries for duration histograms, in seconds.
 DURATION_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 )  # fmt: skip
@@ -151,6 +153,18 @@ def instruments() -> Instruments:
                     unit="s",
                     description="Time from the producer sending a message to its processing.",
                     explicit_bucket_boundaries_advisory=list(AGE_BUCKETS),
+                ),
+                http_server_duration=meter.create_histogram(
+                    sc.METRIC_HTTP_SERVER_DURATION,
+                    unit="s",
+                    description="Duration of HTTP server requests.",
+                    explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+                ),
+                http_client_duration=meter.create_histogram(
+                    sc.METRIC_HTTP_CLIENT_DURATION,
+                    unit="s",
+                    description="Duration of HTTP client requests.",
+                    explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
                 ),
             ),
         ]

@@ -13,6 +13,7 @@ from opentelemetry.semconv._incubating.metrics import messaging_metrics as _mess
 from opentelemetry.semconv.attributes import error_attributes as _error
 from opentelemetry.semconv.attributes import exception_attributes as _exception
 from opentelemetry.semconv.attributes import server_attributes as _server
+from opentelemetry.semconv.metrics import http_metrics as _http_metrics
 
 MESSAGING_SYSTEM: Final = _messaging.MESSAGING_SYSTEM
 MESSAGING_OPERATION_TYPE: Final = _messaging.MESSAGING_OPERATION_TYPE
@@ -43,6 +44,8 @@ SERVER_PORT: Final = _server.SERVER_PORT
 METRIC_PROCESS_DURATION: Final = _messaging_metrics.MESSAGING_PROCESS_DURATION
 METRIC_CONSUMED_MESSAGES: Final = _messaging_metrics.MESSAGING_CLIENT_CONSUMED_MESSAGES
 METRIC_SENT_MESSAGES: Final = _messaging_metrics.MESSAGING_CLIENT_SENT_MESSAGES
+METRIC_HTTP_SERVER_DURATION: Final = _http_metrics.HTTP_SERVER_REQUEST_DURATION
+METRIC_HTTP_CLIENT_DURATION: Final = _http_metrics.HTTP_CLIENT_REQUEST_DURATION
 
 # obskit's own names, declared in conventions/ (the registry test checks they stay declared).
 OBSKIT_ERROR_KIND: Final = "obskit.error.kind"

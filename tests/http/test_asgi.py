@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -19,10 +20,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from obskit._providers import DURATION_BUCKETS
 from obskit.errors import BusinessRuleViolation
 from obskit.http import ASGIMiddleware
 from obskit.http import _names as n
-from obskit.http._metrics import DURATION_BUCKETS
 from obskit.testing import Telemetry, assert_parent
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -379,3 +380,36 @@ async def test_the_server_span_is_the_parent_of_work_in_the_handler(
     server = telemetry.span("GET /price")
     [inner] = [s for s in telemetry.spans if s.kind is SpanKind.INTERNAL]
     assert_parent(server, inner)
+
+
+@pytest.mark.parametrize(
+    ("telemetry_config", "warned"),
+    [({"tracing": False, "metrics": False}, False), (None, True)],
+    ids=["fastapi-telemetry-off", "fastapi-telemetry-on"],
+)
+def test_a_duplicate_fastapi_server_span_is_warned_about_only_when_it_exists(
+    telemetry: Telemetry,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    telemetry_config: dict[str, bool] | None,
+    warned: bool,
+) -> None:
+    from obskit.http import _asgi
+
+    monkeypatch.setattr(_asgi, "_warned", [])
+    app = FastAPI() if telemetry_config is None else FastAPI(telemetry=telemetry_config)
+
+    @app.get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.add_middleware(ASGIMiddleware)
+
+    async def call() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+            return (await client.get("/ping")).status_code
+
+    with caplog.at_level(logging.WARNING, logger="obskit.http"):
+        assert asyncio.run(call()) == 200
+    assert any("FastAPI's own telemetry" in r.getMessage() for r in caplog.records) is warned

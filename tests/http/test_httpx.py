@@ -51,7 +51,12 @@ def test_a_client_span_is_created_and_its_context_injected(telemetry: Telemetry)
         f"00-{span.context.trace_id:032x}-{span.context.span_id:016x}-01"
     ]
     [(attributes, _)] = telemetry.metric_points(n.METRIC_CLIENT_DURATION)
-    assert attributes[n.HTTP_RESPONSE_STATUS_CODE] == 200
+    assert attributes == {  # required and recommended; url.scheme is opt-in for this metric
+        n.HTTP_REQUEST_METHOD: "GET",
+        n.SERVER_ADDRESS: "api.test",
+        n.SERVER_PORT: 443,
+        n.HTTP_RESPONSE_STATUS_CODE: 200,
+    }
 
 
 def test_4xx_is_a_client_error_and_redirect_hops_count_resends(telemetry: Telemetry) -> None:

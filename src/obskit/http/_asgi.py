@@ -44,6 +44,7 @@ from obskit.http._server import (
     method_attributes,
     span_name,
     split_host,
+    traceparent_context,
 )
 
 __all__ = ["ASGIMiddleware"]
@@ -120,7 +121,8 @@ class ASGIMiddleware:
         if self._excluded is not None and self._excluded(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if scope.setdefault(_FASTAPI_TELEMETRY, None) is not None:
+        outer = scope.setdefault(_FASTAPI_TELEMETRY, None)
+        if getattr(outer, "span", None) is not None:  # FastAPI's own SERVER span, not just logs
             _warn_duplicate_fastapi_spans()
         request = _Request(self, scope, tracer, receive, send)
         attached = _attach(request.context)
@@ -297,4 +299,10 @@ def _extract(carrier: dict[str, list[bytes]] | None, headers: Any) -> Context:
     """The caller's context; the header list is scanned once, and only when it can matter."""
     if not propagation._uses_default_propagators():
         return propagation.extract(headers)  # another propagator may read other headers
-    return Context() if carrier is None else propagation.extract(carrier)
+    if carrier is None:
+        return Context()
+    if len(carrier) == 1:
+        parents = carrier.get("traceparent")
+        if parents is not None and len(parents) == 1 and parents[0].isascii():
+            return traceparent_context(parents[0].decode("ascii"))
+    return propagation.extract(carrier)

@@ -6,15 +6,15 @@ import logging
 import time
 from typing import Any, Final
 
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry import baggage, trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from obskit import propagation
 from obskit._config import get_settings
+from obskit._providers import instruments
 from obskit._spans import record_outcome
 from obskit.errors import error_type
 from obskit.http import _names as n
-from obskit.http._metrics import client_duration
 from obskit.http._redact import redact_url
 from obskit.http._server import method_attributes, span_name
 
@@ -39,17 +39,16 @@ class ClientCall:
         host: str,
         port: int | None,
         resend_count: int,
+        *,
+        setitem_replaces: bool = False,
     ) -> None:
         name, attributes = method_attributes(method)
         if port is None:
             port = _DEFAULT_PORTS.get(scheme)
         attributes[n.URL_FULL] = redact_url(url)
         attributes[n.SERVER_ADDRESS] = host
-        metric_attributes: dict[str, Any] = {
-            n.HTTP_REQUEST_METHOD: name,
-            n.SERVER_ADDRESS: host,
-            n.URL_SCHEME: scheme,
-        }
+        # the conventions' required and recommended set (url.scheme is opt-in for client metrics)
+        metric_attributes: dict[str, Any] = {n.HTTP_REQUEST_METHOD: name, n.SERVER_ADDRESS: host}
         if port is not None:
             attributes[n.SERVER_PORT] = port
             metric_attributes[n.SERVER_PORT] = port
@@ -59,22 +58,19 @@ class ClientCall:
             span_name(name), propagation.current_context(), _CLIENT_KIND, attributes
         )
         self.metric_attributes = metric_attributes
-        propagation.inject(headers, trace.set_span_in_context(span))
+        _inject(headers, span, setitem_replaces)
         self.start = time.perf_counter()
 
     def responded(self, status: int, http_version: str | None = None) -> None:
-        span = self.span
-        span.set_attribute(n.HTTP_RESPONSE_STATUS_CODE, status)
-        self.metric_attributes[n.HTTP_RESPONSE_STATUS_CODE] = status
+        late: dict[str, Any] = {n.HTTP_RESPONSE_STATUS_CODE: status}
         if http_version:
             version = http_version[5:] if http_version.startswith("HTTP/") else http_version
-            span.set_attribute(n.NETWORK_PROTOCOL_VERSION, version)
-            self.metric_attributes[n.NETWORK_PROTOCOL_VERSION] = version
+            late[n.NETWORK_PROTOCOL_VERSION] = version
         if status >= 400:  # 4xx and 5xx are client-span errors
-            error = str(status)
-            span.set_attribute(n.ERROR_TYPE, error)
-            self.metric_attributes[n.ERROR_TYPE] = error
-            span.set_status(_ERROR_STATUS)
+            late[n.ERROR_TYPE] = str(status)
+            self.span.set_status(_ERROR_STATUS)
+        self.span.set_attributes(late)  # one lock and one validation pass
+        self.metric_attributes.update(late)
 
     def failed(self, exc: BaseException) -> None:
         try:
@@ -88,6 +84,26 @@ class ClientCall:
     def finish(self) -> None:
         try:
             self.span.end()
-            client_duration().record(time.perf_counter() - self.start, self.metric_attributes)
+            instruments().http_client_duration.record(
+                time.perf_counter() - self.start, self.metric_attributes
+            )
         except Exception:
             _log.warning("obskit: ending an HTTP client span raised", exc_info=True)
+
+
+def _inject(headers: Any, span: Span, setitem_replaces: bool) -> None:
+    """Write ``span``'s context (and the current baggage) into the request's headers.
+
+    ``setitem_replaces``: ``headers[name] = text`` already replaces every spelling of ``name``
+    (``httpx.Headers``). Then, with the default propagators and no baggage, the two trace
+    headers are set directly: what ``propagation.inject`` writes, without its generic
+    mapping setter (which decodes and scans every header of the request, twice).
+    """
+    if setitem_replaces and propagation._uses_default_propagators() and not baggage.get_all():
+        span_context = span.get_span_context()
+        if span_context.is_valid:
+            headers[propagation.TRACEPARENT] = propagation.format_traceparent(span_context)
+            if span_context.trace_state:
+                headers[propagation.TRACESTATE] = span_context.trace_state.to_header()
+        return
+    propagation.inject(headers, trace.set_span_in_context(span))

@@ -40,6 +40,7 @@ def _start(request: httpx.Request) -> ClientCall | None:
         url.host,
         url.port,
         count,
+        setitem_replaces=True,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Final
 from urllib.parse import unquote_plus
 
@@ -61,6 +62,19 @@ SENSITIVE_HEADERS: Final = frozenset(
 )
 
 
+def _covering_words(words: frozenset[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The words of ``words`` that contain no other of them: a text holding none of these holds
+    none of ``words`` either."""
+    return tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
+
+
+#: one of these occurs in the lowered query whenever some key in it can be sensitive, unless the
+#: query is percent-encoded (``%74oken`` unquotes to ``token``)
+_MAYBE_SENSITIVE: Final = re.compile(
+    "|".join(map(re.escape, _covering_words(SENSITIVE_QUERY_KEYS | frozenset(_SENSITIVE_PARTS))))
+).search
+
+
 def _query_key_is_sensitive(key: str) -> bool:
     lowered = unquote_plus(key).lower()
     return lowered in SENSITIVE_QUERY_KEYS or any(part in lowered for part in _SENSITIVE_PARTS)
@@ -69,8 +83,8 @@ def _query_key_is_sensitive(key: str) -> bool:
 @functools.lru_cache(maxsize=1024)
 def redact_query(query: str) -> str:
     """``url.query`` with the values of sensitive keys replaced by ``REDACTED``."""
-    if not query:
-        return query
+    if not query or ("%" not in query and _MAYBE_SENSITIVE(query.lower()) is None):
+        return query  # no key can be sensitive: nothing to split and rebuild
     parts = query.split("&")
     changed = False
     for index, part in enumerate(parts):

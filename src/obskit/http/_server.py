@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.context import Context
+from opentelemetry.trace import NonRecordingSpan, Span, Status, StatusCode, set_span_in_context
 
+from obskit import propagation
 from obskit._config import get_settings
+from obskit._providers import instruments
 from obskit._spans import record_outcome
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.http import _names as n
-from obskit.http._metrics import server_duration
 from obskit.http._redact import REDACTED_VALUE, header_is_sensitive
 
 _log = logging.getLogger("obskit.http")
@@ -100,6 +102,15 @@ class HeaderCapture:
                     REDACTED_VALUE if name in self.sensitive else value
                 )
         return {keys[name]: tuple(values) for name, values in found.items()}
+
+
+def traceparent_context(traceparent: str) -> Context:
+    """What ``propagation.extract`` returns for a carrier holding one ``traceparent`` and no
+    other trace header under the default propagators, without building and rescanning one."""
+    span_context = propagation.parse_traceparent([traceparent])
+    if span_context is None:
+        return Context()
+    return set_span_in_context(NonRecordingSpan(span_context), Context())
 
 
 def split_host(host: str, scheme: str) -> tuple[str, int | None]:
@@ -188,7 +199,7 @@ class ServerExchange:
             attributes[n.ERROR_TYPE] = self.error_type
         span.set_attributes(late)  # one lock and one pass, after the app ran
         span.end()
-        server_duration().record(time.perf_counter() - self.start, attributes)
+        instruments().http_server_duration.record(time.perf_counter() - self.start, attributes)
 
 
 def error_policy(errors: ErrorPolicy | None) -> ErrorPolicy:

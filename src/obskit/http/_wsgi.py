@@ -37,6 +37,7 @@ from obskit.http._server import (
     method_attributes,
     span_name,
     split_host,
+    traceparent_context,
 )
 
 __all__ = ["WSGIMiddleware", "flask_route"]
@@ -213,6 +214,9 @@ class _Request(ServerExchange):
         return [body]
 
     def finish(self) -> None:
+        # environ and exchange refer to each other: without this the cycle (span included)
+        # outlives the request until the garbage collector finds it
+        self.environ.pop(ENVIRON_EXCHANGE, None)
         route = self.environ.get(n.ENVIRON_ROUTE)
         if isinstance(route, str):
             self.set_route(route)
@@ -309,5 +313,8 @@ def _path(environ: Environ) -> str:
 def _extract(environ: Environ) -> Context:
     if not propagation._uses_default_propagators():
         return propagation.extract(EnvironHeaders(environ))
+    parent = environ.get("HTTP_TRACEPARENT")
+    if type(parent) is str and "HTTP_TRACESTATE" not in environ and "HTTP_BAGGAGE" not in environ:
+        return traceparent_context(parent)
     carrier = {name: environ[key] for key, name in _TRACE_KEYS if key in environ}
     return propagation.extract(carrier) if carrier else Context()

@@ -1,0 +1,99 @@
+"""The per-request shortcuts behave exactly like the general paths they skip."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry import baggage, context
+from opentelemetry.trace import SpanKind
+
+from obskit.http import WSGIMiddleware, _redact, instrument_httpx, uninstrument_httpx
+from obskit.http._wsgi import ENVIRON_EXCHANGE
+from obskit.testing import Telemetry
+
+
+def _reference_redact_query(query: str) -> str:
+    parts = query.split("&")
+    for index, part in enumerate(parts):
+        key, sep, value = part.partition("=")
+        if sep and value and _redact._query_key_is_sensitive(key):
+            parts[index] = f"{key}={_redact.REDACTED_VALUE}"
+    return "&".join(parts)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=2&sort=asc",
+        "page=2&token=abc",
+        "q=hello+world&limit=50",
+        "Key=1",
+        "monkey=1&q=secret",
+        "%74oken=x&page=1",
+        "X-Amz-Credential=a%2Fb&X-Amz-Signature=c",
+        "my_api_key=1",
+        "SessionId=9",
+        "code=",
+        "a=b=c&pwd=1",
+        "",
+    ],
+)
+def test_the_substring_precheck_never_skips_a_sensitive_key(query: str) -> None:
+    assert _redact.redact_query.__wrapped__(query) == _reference_redact_query(query)
+
+
+def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Telemetry) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    client = instrument_httpx(httpx.Client(transport=httpx.MockTransport(handler)))
+    try:
+        client.get(
+            "http://api.test/a", headers={"TraceParent": "00-" + "1" * 32 + "-" + "1" * 16 + "-01"}
+        )
+        token = context.attach(baggage.set_baggage("tenant", "t1"))
+        try:
+            client.get("http://api.test/b")
+        finally:
+            context.detach(token)
+    finally:
+        uninstrument_httpx(client)
+    first, second = telemetry.spans
+    assert first.kind is SpanKind.CLIENT
+    assert seen[0].headers.get_list("traceparent") == [
+        f"00-{first.context.trace_id:032x}-{first.context.span_id:016x}-01"
+    ]
+    assert seen[1].headers["traceparent"].split("-")[2] == f"{second.context.span_id:016x}"
+    assert seen[1].headers["baggage"] == "tenant=t1"
+
+
+def test_the_wsgi_exchange_leaves_the_environ_when_the_response_closes(
+    telemetry: Telemetry,
+) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "shop.test",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+    }
+    start_response: Any = lambda *args: None  # noqa: E731
+    body: Any = WSGIMiddleware(app)(environ, start_response)
+    assert ENVIRON_EXCHANGE in environ
+    list(body)
+    body.close()
+    assert ENVIRON_EXCHANGE not in environ  # no environ <-> exchange cycle keeping the span alive
+    del body
+    gc.collect()
+    assert len(telemetry.spans) == 1
