@@ -1,4 +1,4 @@
-"""Tiny timing helpers shared by the benchmarks: best-of-N per-call microseconds."""
+"""What the benchmarks share: best-of-N per-call timing, the machine, and the SDK they run under."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 def per_call_us(function: Callable[[], object], *, number: int, repeat: int = 7) -> float:
@@ -31,3 +32,37 @@ def machine() -> str:
         f"{platform.python_implementation()} {platform.python_version()} on "
         f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform(terse=True)}"
     )
+
+
+def install_sdk() -> None:
+    """The SDK every benchmark runs under: a ``TracerProvider`` with a ``BatchSpanProcessor``
+    into a discarding exporter, and a ``MeterProvider`` whose reader discards too."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        MetricExporter,
+        MetricExportResult,
+        PeriodicExportingMetricReader,
+    )
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Discard(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    class DiscardMetrics(MetricExporter):
+        def export(self, metrics_data: Any, timeout_millis: float = 0, **_: Any) -> Any:
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis: float = 0) -> bool:
+            return True
+
+        def shutdown(self, timeout_millis: float = 0, **_: Any) -> None:
+            return None
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard(), max_queue_size=100_000))
+    trace.set_tracer_provider(provider)
+    reader = PeriodicExportingMetricReader(DiscardMetrics(), export_interval_millis=60_000)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._timing import machine, per_call_us
+from benchmarks._timing import install_sdk, machine, per_call_us
 
 NUMBER = 20_000
 HEADERS = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
@@ -26,42 +26,6 @@ _ids = itertools.count()
 def message() -> dict[str, Any]:
     """A fresh message per call: real traffic has distinct ids (no duplicate flags)."""
     return {"headers": HEADERS, "body": BODY, "id": str(next(_ids))}
-
-
-def _install_sdk() -> None:
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import (
-        MetricExporter,
-        MetricExportResult,
-        PeriodicExportingMetricReader,
-    )
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        SpanExporter,
-        SpanExportResult,
-    )
-
-    class Discard(SpanExporter):
-        def export(self, spans: Sequence[Any]) -> SpanExportResult:
-            return SpanExportResult.SUCCESS
-
-    class DiscardMetrics(MetricExporter):
-        def export(self, metrics_data: Any, timeout_millis: float = 0, **_: Any) -> Any:
-            return MetricExportResult.SUCCESS
-
-        def force_flush(self, timeout_millis: float = 0) -> bool:
-            return True
-
-        def shutdown(self, timeout_millis: float = 0, **_: Any) -> None:
-            return None
-
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(Discard(), max_queue_size=100_000))
-    trace.set_tracer_provider(provider)
-    reader = PeriodicExportingMetricReader(DiscardMetrics(), export_interval_millis=60_000)
-    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
 
 
 def _handlers() -> dict[str, Any]:
@@ -127,7 +91,7 @@ def _handlers() -> dict[str, Any]:
 
 def measure(mode: str, number: int) -> dict[str, float]:
     if mode == "sdk":
-        _install_sdk()
+        install_sdk()
     handlers = _handlers()
     return {
         name: per_call_us(lambda h=handler: h(message()), number=number)

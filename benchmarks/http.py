@@ -19,45 +19,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from benchmarks._timing import machine, per_call_us
+from benchmarks._timing import install_sdk, machine, per_call_us
 
 PARENT = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-def _install_sdk() -> None:
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import (
-        MetricExporter,
-        MetricExportResult,
-        PeriodicExportingMetricReader,
-    )
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        SpanExporter,
-        SpanExportResult,
-    )
-
-    class Discard(SpanExporter):
-        def export(self, spans: Any) -> SpanExportResult:
-            return SpanExportResult.SUCCESS
-
-    class DiscardMetrics(MetricExporter):
-        def export(self, metrics_data: Any, timeout_millis: float = 0, **kw: Any) -> Any:
-            return MetricExportResult.SUCCESS
-
-        def force_flush(self, timeout_millis: float = 0) -> bool:
-            return True
-
-        def shutdown(self, timeout_millis: float = 0, **kw: Any) -> None:
-            return None
-
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(Discard()))
-    trace.set_tracer_provider(provider)
-    reader = PeriodicExportingMetricReader(DiscardMetrics(), export_interval_millis=60_000)
-    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
 
 
 # -- ASGI --------------------------------------------------------------------------------------
@@ -344,7 +308,7 @@ def _floor_client(client: Any) -> Any:
 
 
 def measure(number: int, floor: bool = False) -> dict[str, dict[str, float]]:
-    _install_sdk()
+    install_sdk()
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware as ContribASGI
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as ContribWSGI

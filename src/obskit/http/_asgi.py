@@ -37,11 +37,10 @@ from obskit.http import _names as n
 from obskit.http._redact import redact_query
 from obskit.http._server import (
     Exclude,
-    HeaderCapture,
     ServerExchange,
-    compile_exclude,
     error_policy,
     method_attributes,
+    server_options,
     span_name,
     split_host,
     traceparent_context,
@@ -99,9 +98,7 @@ class ASGIMiddleware:
         errors: ErrorPolicy | None = None,
     ) -> None:
         self.app = app
-        self._excluded = compile_exclude(exclude)
-        capture = HeaderCapture(capture_headers)
-        self._capture = capture if capture.names else None
+        self._excluded, self._capture = server_options(exclude, capture_headers)
         self._errors = errors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

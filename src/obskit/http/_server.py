@@ -204,3 +204,12 @@ class ServerExchange:
 
 def error_policy(errors: ErrorPolicy | None) -> ErrorPolicy:
     return errors if errors is not None else get_settings().error_policy
+
+
+def server_options(
+    exclude: Iterable[Exclude], capture_headers: Iterable[str]
+) -> tuple[Callable[[str], bool] | None, HeaderCapture | None]:
+    """The middleware options both server flavours share, compiled once: the exclusion
+    matcher and the header capture (None when there is nothing to do per request)."""
+    capture = HeaderCapture(capture_headers)
+    return compile_exclude(exclude), (capture if capture.names else None)
