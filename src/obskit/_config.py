@@ -27,6 +27,7 @@ from opentelemetry.sdk._logs.export import (
     InMemoryLogRecordExporter,
     SimpleLogRecordProcessor,
 )
+from opentelemetry.sdk.environment_variables import OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
@@ -269,33 +270,39 @@ def _install(
     )
     tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     logger_provider = LoggerProvider(resource=resource)
-    readers: list[MetricReader] = []
+    metric_reader = capture_metric_reader()
+    readers: list[MetricReader] = [metric_reader]
     memory: MemoryTelemetry | None = None
     if exporter == "otlp":
         span_exporter, log_exporter, metric_exporter = _otlp_exporters(proto, endpoint)
-        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-        logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
         readers.append(PeriodicExportingMetricReader(metric_exporter))
+    elif exporter == "console":
+        readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    _sinks.metric_reader_attached = True
+    if exporter == "otlp":
+        # Bounded queues; each drop (a dead or slow collector) is counted in the SDK's own
+        # ``otel.sdk.processor.*.processed`` metrics, on unless the host turned them off.
+        os.environ.setdefault(OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED, "true")
+        tracer_provider.add_span_processor(
+            BatchSpanProcessor(span_exporter, meter_provider=meter_provider)
+        )
+        logger_provider.add_log_record_processor(
+            BatchLogRecordProcessor(log_exporter, meter_provider=meter_provider)
+        )
     elif exporter == "console":
         tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         logger_provider.add_log_record_processor(
             SimpleLogRecordProcessor(ConsoleLogRecordExporter())
         )
-        readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
     elif exporter == "memory":
         memory = MemoryTelemetry(
             spans=InMemorySpanExporter(),
             logs=InMemoryLogRecordExporter(),  # type: ignore[no-untyped-call]
-            metrics=None,
+            metrics=metric_reader,
         )
         tracer_provider.add_span_processor(SimpleSpanProcessor(memory.spans))
         logger_provider.add_log_record_processor(SimpleLogRecordProcessor(memory.logs))
-    metric_reader = capture_metric_reader()
-    readers.append(metric_reader)
-    if memory is not None:
-        memory.metrics = metric_reader
-    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
-    _sinks.metric_reader_attached = True
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     _logs.set_logger_provider(logger_provider)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
@@ -140,12 +141,17 @@ _HTTP_ROUTES = {
 
 
 @contextmanager
-def http_receiver() -> Iterator[tuple[str, Received]]:
-    """An HTTP/protobuf OTLP receiver on loopback; yields ``(base endpoint, received)``."""
+def http_receiver(delay: float = 0.0) -> Iterator[tuple[str, Received]]:
+    """An HTTP/protobuf OTLP receiver on loopback; yields ``(base endpoint, received)``.
+
+    ``delay`` makes it a slow collector: each request waits that long before it is read.
+    """
     received = Received()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            if delay:
+                time.sleep(delay)
             route = _HTTP_ROUTES.get(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if route is None or self.headers.get("Content-Type") != "application/x-protobuf":
