@@ -230,7 +230,14 @@ def test_context_does_not_survive_a_handler(telemetry: Telemetry) -> None:
     assert not trace.get_current_span().get_span_context().is_valid
 
 
-def test_concurrent_handlers_each_see_only_their_own_context(telemetry: Telemetry) -> None:
+@pytest.mark.parametrize(
+    "count",
+    [1500, pytest.param(20_000, marks=pytest.mark.slow)],
+    ids=["bounded", "soak"],
+)
+def test_concurrent_handlers_each_see_only_their_own_context(
+    telemetry: Telemetry, count: int
+) -> None:
     seen: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -247,7 +254,7 @@ def test_concurrent_handlers_each_see_only_their_own_context(telemetry: Telemetr
         with lock:
             seen[message["id"]] = trace_id
 
-    messages = [{"headers": _publish(), "id": f"t{i}"} for i in range(1500)]
+    messages = [{"headers": _publish(), "id": f"t{i}"} for i in range(count)]
     expected = {
         m["id"]: trace.get_current_span(obskit.extract(m["headers"])).get_span_context().trace_id
         for m in messages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -167,7 +168,8 @@ carriers = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+# CI runs a bounded fuzz; OBSKIT_FUZZ_EXAMPLES=100000 makes it a soak.
+@settings(max_examples=int(os.environ.get("OBSKIT_FUZZ_EXAMPLES", "400")), deadline=None)
 @given(carriers)
 def test_fuzzed_carriers_never_raise_and_never_join_a_bogus_trace(carrier: object) -> None:
     ctx = obskit.extract(carrier)
