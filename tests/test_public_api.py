@@ -1,0 +1,84 @@
+"""The public surface is small and deliberate, and the layers point one way."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+import obskit
+
+PACKAGE = Path(obskit.__file__).parent
+
+
+def test_top_level_surface() -> None:
+    assert sorted(obskit.__all__) == sorted(
+        [
+            "BusinessRuleViolation",
+            "ErrorKind",
+            "ErrorPolicy",
+            "Telemetry",
+            "__version__",
+            "configure",
+            "extract",
+            "get_logger",
+            "inject",
+            "publishing",
+            "traced",
+        ]
+    )
+    public = {n for n in vars(obskit) if not n.startswith(("_", "@"))} - {"annotations"}
+    # subpackages become attributes once imported; everything else public is in __all__
+    assert public - set(obskit.__all__) <= {
+        "conventions", "errors", "http", "lint", "logging", "messaging", "propagation", "testing",
+        "demo", "cli",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["obskit.errors", "obskit.propagation", "obskit.messaging", "obskit.testing", "obskit.http",
+     "obskit.logging", "obskit.conventions", "obskit.lint"],
+)  # fmt: skip
+def test_every_public_module_declares_its_surface(module: str) -> None:
+    imported = importlib.import_module(module)
+    assert imported.__all__, module
+    for name in imported.__all__:
+        assert hasattr(imported, name), f"{module}.{name}"
+
+
+def _obskit_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "obskit":
+            found.update(f"obskit.{a.name}" for a in node.names)  # from obskit import _x
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("obskit"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("obskit"))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("layer", "allowed"),
+    [
+        ("conventions", ("obskit.conventions",)),
+        ("propagation.py", ("obskit._tracestate",)),
+        ("_tracestate.py", ()),
+        ("errors.py", ()),
+    ],
+)
+def test_the_bottom_layers_import_nothing_above_them(layer: str, allowed: tuple[str, ...]) -> None:
+    target = PACKAGE / layer
+    files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    for path in files:
+        for module in _obskit_imports(path):
+            assert module.startswith(allowed), f"{path.name} imports {module}"
+
+
+def test_nothing_below_the_cli_imports_it() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "cli.py":
+            assert "obskit.cli" not in _obskit_imports(path), path
