@@ -79,7 +79,7 @@ def get_settings() -> Settings:
 
 
 def reset_settings() -> None:
-    """Back to defaults (the pytest plugin calls this between tests)."""
+    """Back to defaults (test suites call this between tests)."""
     global _settings
     _settings = Settings()
 
@@ -194,7 +194,6 @@ def configure(
             mode=mode,
             conventions=conventions,
         )
-        _notify_settings_changed()
         environment = _environment(environment)
         _wire_logging(environment)
         if _configured is not None:
@@ -413,19 +412,3 @@ def ensure_sdk_for_capture() -> None:
                 )
                 _sinks.metric_reader_attached = True
         attach_sinks()
-
-
-_listeners: list[Any] = []
-
-
-def on_settings_changed(listener: Any) -> None:
-    """Subsystems (logging, the validator) rebuild their caches when settings change."""
-    _listeners.append(listener)
-
-
-def _notify_settings_changed() -> None:
-    for listener in list(_listeners):
-        try:
-            listener()
-        except Exception:
-            _log.warning("obskit: a settings listener failed", exc_info=True)

@@ -76,11 +76,6 @@ def sdk_tracer() -> Tracer | None:
     return tracer
 
 
-def any_tracer() -> Tracer:
-    """A tracer for code that must run its span logic even without an SDK (no-op spans)."""
-    return sdk_tracer() or trace.get_tracer(_SCOPE, _VERSION)
-
-
 class Tally:
     """Message counts pre-aggregated in process, reported through an observable counter.
 

@@ -52,11 +52,6 @@ def parse(headers: list[str]) -> TraceState:
     return _build(members) if members else _EMPTY
 
 
-def is_valid_key(key: str) -> bool:
-    """Whether ``key`` follows the current ``tracestate`` key grammar."""
-    return _KEY.fullmatch(key) is not None
-
-
 def _build(members: dict[str, str]) -> TraceState:
     state = TraceState()
     # TraceState's constructor re-validates keys with the SDK's older grammar; the members are

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -128,7 +128,3 @@ def capture() -> Iterator[Telemetry]:
     finally:
         span_fanout.targets.remove(span_processor)
         log_fanout.targets.remove(log_processor)
-
-
-def spans_named(spans: Sequence[ReadableSpan], name: str) -> list[ReadableSpan]:
-    return [s for s in spans if s.name == name]
