@@ -82,3 +82,10 @@ def test_nothing_below_the_cli_imports_it() -> None:
     for path in PACKAGE.rglob("*.py"):
         if path.name != "cli.py":
             assert "obskit.cli" not in _obskit_imports(path), path
+
+
+def test_the_type_checked_usage_example_runs() -> None:
+    """``tests/typing/api_usage.py`` is type-checked by ``scripts/test``; here it also runs."""
+    import runpy
+
+    runpy.run_path(str(Path(__file__).parent / "typing" / "api_usage.py"), run_name="__main__")
