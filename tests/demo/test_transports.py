@@ -145,3 +145,21 @@ def test_the_retried_shipment_carries_the_brokers_attributes(broker: str) -> Non
     assert retry["messaging.consumer.group.name"]
     if broker == "redis":
         assert str(retry["messaging.client.id"]).startswith("demo-")
+
+
+def test_the_retried_shipment_over_rabbitmq_carries_the_amqp_attributes() -> None:
+    require_broker("rabbitmq")
+    summary = run_demo("rabbitmq")
+    retried = [
+        dict(s.attributes or {})
+        for s in summary.span_data
+        if s.kind is SpanKind.CONSUMER
+        and (s.attributes or {}).get("messaging.destination.name") == "shipping"
+        and (s.attributes or {}).get("obskit.message.redelivered") is True
+    ]
+    assert len(retried) == 1
+    (retry,) = retried
+    assert retry["messaging.system"] == "rabbitmq"
+    assert retry["obskit.message.attempt"] == 2
+    assert str(retry["messaging.rabbitmq.destination.routing_key"]).startswith("obskit-demo")
+    assert isinstance(retry["messaging.rabbitmq.message.delivery_tag"], int)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
-from obskit.messaging import RedisStreamEntry, redis_delivery_counts, redis_entries
+from obskit.messaging import PikaDelivery, RedisStreamEntry, redis_delivery_counts, redis_entries
 from obskit.messaging._adapter import MessageInfo, adapter_for, register_adapter
 from obskit.messaging._nats import MSG_ID_HEADER
 from obskit.testing import BusMessage, InMemoryBus
@@ -193,12 +193,13 @@ class RabbitTransport(_PollingTransport):
         message_id = str(properties.message_id or method.delivery_tag)
         attempt = self._attempts.get(message_id, 0) + 1
         self._attempts[message_id] = attempt
-        message = BusMessage(
+        message = BrokerMessage(
             destination,
             json.loads(body),
             {str(k): str(v) for k, v in (properties.headers or {}).items()},
             message_id,
             attempt=max(attempt, 2 if method.redelivered else 1),
+            delivery=PikaDelivery(self._channel, method, properties, body),
         )
         try:
             for handler in handlers:
