@@ -8,6 +8,7 @@ import re
 from typing import Final
 from urllib.parse import unquote_plus
 
+from obskit._sensitive import SENSITIVE_WORDS
 from obskit.http import _names as n
 
 _log = logging.getLogger("obskit.http")
@@ -45,7 +46,7 @@ SENSITIVE_QUERY_KEYS: Final = frozenset(
         "sessionid",
     }
 )
-_SENSITIVE_PARTS: Final = ("token", "secret", "password", "passwd", "api_key", "apikey")
+_SENSITIVE_PARTS: Final = SENSITIVE_WORDS
 
 #: header names always redacted when captured
 SENSITIVE_HEADERS: Final = frozenset(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from structlog.typing import EventDict, WrappedLogger
 
+from obskit._sensitive import SENSITIVE_KEY
+
 if TYPE_CHECKING:
     from obskit.conventions import Registry
 
@@ -23,9 +25,6 @@ __all__ = ["MARKER", "Redactor", "luhn_valid"]
 
 MARKER: Final = "[REDACTED]"
 
-SENSITIVE_KEY: Final = re.compile(
-    r"pass(?:wd|word)|secret|token|authori[sz]ation|cookie|api[-_.]?key", re.IGNORECASE
-)
 _CARD: Final = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 _MIN_CARD_TEXT: Final = 13
 _MAX_DEPTH: Final = 8
