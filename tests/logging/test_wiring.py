@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -143,3 +144,43 @@ def test_processors_lists_the_chain_in_order(use_mode: Callable[..., None]) -> N
         "ExceptionRenderer",
         "JSONRenderer",
     ]
+
+
+def test_configure_reads_the_projects_tool_obskit_table(tmp_path: Any) -> None:
+    """``conventions="pyproject.toml"``: the runtime uses the same registry and rules as lint."""
+    (tmp_path / "conventions").mkdir()
+    (tmp_path / "conventions" / "acme.yaml").write_text(
+        "file_format: definition/2\n"
+        "attributes:\n"
+        "  - key: acme.invoice.id\n"
+        "    type: string\n"
+        "    brief: The invoice.\n"
+        "    stability: stable\n"
+        "    annotations:\n"
+        "      obskit:\n"
+        "        log_key: invoice_id\n"
+        "        aliases: [invoiceId]\n"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.obskit]\nconventions = ["conventions"]\nprefix = "acme"\n'
+        'ignore = ["missing_namespace"]\n'
+    )
+    out = run_python(
+        f"""
+        import io, json, obskit
+        from obskit.logging import configure_logging
+        buf = io.StringIO()
+        configure_logging(stream=buf, timestamps=False)
+        obskit.configure(service_name="s", exporter="none", environment="production", mode="fix",
+                         conventions={str(tmp_path / "pyproject.toml")!r})
+        obskit.get_logger("billing").info("invoiced", invoiceId="i-1", amount=5)
+        print(json.dumps(buf.getvalue().splitlines()))
+        """
+    )["result"]
+    events = [json.loads(line) for line in out]
+    invoiced = [e for e in events if e["event"] == "invoiced"]
+    assert invoiced == [{"event": "invoiced", "invoice_id": "i-1", "amount": 5, "level": "info",
+                         "logger": "billing"}]  # fmt: skip
+    codes = {e.get("obskit_convention_finding_code") for e in events}
+    assert "near_duplicate" in codes  # invoiceId, the project's own alias
+    assert "missing_namespace" not in codes  # ignored by the project's [tool.obskit]

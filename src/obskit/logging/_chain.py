@@ -184,9 +184,19 @@ def write_line(message: str) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _load(sources: tuple[str, ...]) -> Registry:
-    from obskit.conventions import BUILTIN_CONVENTIONS, load_registry
+    """obskit's conventions, then the sources; a ``pyproject.toml`` among them contributes its
+    ``[tool.obskit]`` rules and registry paths, as ``obskit lint`` reads them."""
+    from obskit.conventions import BUILTIN_CONVENTIONS, RulesConfig, load_registry
 
-    return load_registry(BUILTIN_CONVENTIONS, *sources)
+    config = None
+    paths: list[str | Path] = []
+    for source in sources:
+        if Path(source).name == "pyproject.toml":
+            config = RulesConfig.from_pyproject(source)
+            paths.extend(config.conventions)
+        else:
+            paths.append(source)
+    return load_registry(BUILTIN_CONVENTIONS, *paths, config=config)
 
 
 def registry_for(settings: _config.Settings) -> Registry:
