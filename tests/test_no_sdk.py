@@ -76,3 +76,31 @@ def test_importing_obskit_stays_light() -> None:
         """
     )["result"]
     assert out == []
+
+
+def test_generators_keep_their_protocol_without_an_sdk() -> None:
+    out = run_python(
+        """
+        import asyncio, json, obskit
+
+        @obskit.traced
+        def echo():
+            received = yield "ready"
+            while True:
+                received = yield received * 2
+
+        @obskit.traced
+        async def aecho():
+            received = yield "ready"
+            while True:
+                received = yield received * 2
+
+        async def drive():
+            agen = aecho()
+            return [await agen.asend(None), await agen.asend(3)]
+
+        gen = echo()
+        print(json.dumps([next(gen), gen.send(4), asyncio.run(drive())]))
+        """
+    )["result"]
+    assert out == ["ready", 8, ["ready", 6]]

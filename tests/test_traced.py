@@ -234,3 +234,21 @@ def test_sensitive_attribute_values_never_reach_a_span(telemetry: Telemetry) -> 
     }
     assert telemetry.span("process orders").attributes["token"] == "[REDACTED]"
     assert given["password"] == "hunter2"  # the caller's dict is untouched
+
+
+async def test_async_generators_receive_asend_and_athrow(telemetry: Telemetry) -> None:
+    @obskit.traced
+    async def accumulate():  # type: ignore[no-untyped-def]
+        total = 0
+        while True:
+            try:
+                total += yield total
+            except ValueError:
+                total = -1
+
+    gen = accumulate()
+    assert await gen.asend(None) == 0
+    assert await gen.asend(5) == 5
+    assert await gen.athrow(ValueError("reset")) == -1
+    await gen.aclose()
+    assert len(telemetry.spans) == 1

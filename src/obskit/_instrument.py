@@ -189,21 +189,20 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
     async def wrapper(
         wrapped: Any, instance: Any, args: Any, kwargs: Any
     ) -> AsyncGenerator[Any, Any]:
+        """``async yield from`` (which Python lacks): ``asend``/``athrow``/``aclose`` reach the
+        wrapped generator, with the span's context attached only while it runs."""
         call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
         agen = wrapped(*args, **kwargs)
-        if call is None:
-            async for item in agen:
-                yield item
-            return
         send: Any = None
         throw: BaseException | None = None
         try:
             while True:
-                attached = call.attach()
+                attached = None if call is None else call.attach()
                 try:
                     item = await (agen.athrow(throw) if throw is not None else agen.asend(send))
                 finally:
-                    _detach(attached)
+                    if attached is not None:
+                        _detach(attached)
                 throw = None
                 try:
                     send = yield item
@@ -213,11 +212,15 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
                 except BaseException as exc:
                     throw = exc
         except StopAsyncIteration:
-            call.finish()
+            if call is not None:
+                call.finish()
         except GeneratorExit:
-            call.finish()
+            if call is not None:
+                call.finish()
             raise
         except BaseException as exc:
+            if call is None:
+                raise
             reraise = call.failed(exc)
             call.finish()
             if reraise:
