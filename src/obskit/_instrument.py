@@ -33,7 +33,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Call(Protocol):
     """One recorded invocation."""
 
-    def attach(self) -> Token[context_api.Context]: ...
+    def attach(self) -> Token[Any]: ...
+
+    def detach(self, token: Token[Any]) -> None: ...
 
     def failed(self, exc: BaseException) -> bool:
         """Record the failure; True when the exception must be re-raised."""
@@ -61,6 +63,28 @@ _detach = context_api.detach
 _globals = API_GLOBALS
 _set_pending = set_pending_headers
 _reset_pending = reset_pending_headers
+
+
+class _PassThrough:
+    """No SDK, a consumer: its message's headers stay reachable (for ``inject``) while the
+    handler's body runs, and the error policy still decides what goes back to the caller."""
+
+    __slots__ = ("args", "kwargs", "op")
+
+    def __init__(self, op: Operation, args: Any, kwargs: Any) -> None:
+        self.op, self.args, self.kwargs = op, args, kwargs
+
+    def attach(self) -> Token[Any]:
+        return _set_pending((self.op.incoming_headers, self.args, self.kwargs))
+
+    def detach(self, token: Token[Any]) -> None:
+        _reset_pending(token)
+
+    def failed(self, exc: BaseException) -> bool:
+        return not self.op.swallow(exc)
+
+    def finish(self) -> None:
+        return None
 
 
 def wrap(function: F, operation: Operation) -> F:
@@ -116,11 +140,13 @@ def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
     async def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
         if call is None:
+            if not op.passes_context:
+                return await wrapped(*args, **kwargs)
             token = _set_pending((op.incoming_headers, args, kwargs))
             try:
                 return await wrapped(*args, **kwargs)
             except BaseException as exc:
-                if op.passes_context and op.swallow(exc):
+                if op.swallow(exc):
                     return None
                 raise
             finally:
@@ -146,14 +172,16 @@ def _generator_wrapper(op: Operation) -> Callable[..., Any]:
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Generator[Any, Any, Any]:
         call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
         if call is None:
-            return (yield from wrapped(*args, **kwargs))
+            if not op.passes_context:
+                return (yield from wrapped(*args, **kwargs))
+            call = _PassThrough(op, args, kwargs)
         return (yield from _drive(wrapped(*args, **kwargs), call))
 
     return wrapper
 
 
 def _drive(gen: Generator[Any, Any, Any], call: Call) -> Generator[Any, Any, Any]:
-    """``yield from gen`` with the span's context attached only while ``gen`` runs."""
+    """``yield from gen`` with the call's context attached only while ``gen`` runs."""
     send: Any = None
     throw: BaseException | None = None
     try:
@@ -162,7 +190,7 @@ def _drive(gen: Generator[Any, Any, Any], call: Call) -> Generator[Any, Any, Any
             try:
                 item = gen.throw(throw) if throw is not None else gen.send(send)
             finally:
-                _detach(attached)
+                call.detach(attached)
             throw = None
             try:
                 send = yield item
@@ -192,6 +220,8 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
         """``async yield from`` (which Python lacks): ``asend``/``athrow``/``aclose`` reach the
         wrapped generator, with the span's context attached only while it runs."""
         call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
+        if call is None and op.passes_context:
+            call = _PassThrough(op, args, kwargs)
         agen = wrapped(*args, **kwargs)
         send: Any = None
         throw: BaseException | None = None
@@ -201,8 +231,8 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
                 try:
                     item = await (agen.athrow(throw) if throw is not None else agen.asend(send))
                 finally:
-                    if attached is not None:
-                        _detach(attached)
+                    if call is not None and attached is not None:
+                        call.detach(attached)
                 throw = None
                 try:
                     send = yield item

@@ -89,7 +89,9 @@ class Tally:
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str | None], list[Any]] = {}
 
-    def add(self, attributes: dict[str, Any], error_type: str | None = None) -> None:
+    def add(
+        self, attributes: dict[str, Any], error_type: str | None = None, count: int = 1
+    ) -> None:
         key = (id(attributes), error_type)
         with self._lock:
             entry = self._counts.get(key)
@@ -99,7 +101,7 @@ class Tally:
                 )
                 # keep ``attributes`` alive so its id cannot be reused while it is a key
                 entry = self._counts[key] = [0, labels, attributes]
-            entry[0] += 1
+            entry[0] += count
 
     def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
         with self._lock:

@@ -21,6 +21,7 @@ _log = logging.getLogger("obskit")
 
 _set_span_in_context = trace.set_span_in_context
 _attach = context_api.attach
+_detach = context_api.detach
 _ERROR_STATUS_CACHE: dict[str, Status] = {}
 
 
@@ -57,7 +58,10 @@ def record_outcome(
 class SpanCall:
     """Implements ``_instrument.Call`` for one span; subclasses add metrics."""
 
-    __slots__ = ("context", "kind", "policy", "record_exception", "reraise_all", "span", "start")
+    __slots__ = (
+        "context", "error_type", "kind", "policy", "record_exception", "reraise_all", "span",
+        "start",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -74,20 +78,31 @@ class SpanCall:
         self.record_exception = record_exception
         self.reraise_all = reraise_all
         self.kind: ErrorKind | None = None
+        #: kept here, not read back from the span: an unsampled span has no attributes
+        self.error_type: str | None = None
         self.start = time.perf_counter()
 
     def attach(self) -> Token[context_api.Context]:
         return _attach(self.context)
 
+    def detach(self, token: Token[context_api.Context]) -> None:
+        _detach(token)
+
     def failed(self, exc: BaseException) -> bool:
         try:
+            self.error_type = error_type(exc)
             self.kind = record_outcome(
                 self.span, exc, self.policy, record_exception=self.record_exception
             )
         except Exception:  # instrumentation must never change what the caller sees
             _log.warning("obskit: recording a failure raised", exc_info=True)
             return True
-        return self.reraise_all or self.policy.should_reraise(self.kind)
+        # only ordinary exceptions may be swallowed: never cancellation, exits or interrupts
+        return (
+            self.reraise_all
+            or not isinstance(exc, Exception)
+            or self.policy.should_reraise(self.kind)
+        )
 
     def finish(self) -> None:
         self.span.end()

@@ -10,9 +10,11 @@ a fresh root context and a counted, rate-limited debug record. Injection replace
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, MutableMapping
@@ -87,7 +89,7 @@ def header_values(carrier: object, key: str) -> list[str]:
     if type(carrier) is dict:  # the common case, without the ABC check
         found = carrier.get(key)
         if found is not None and len(carrier) == 1:
-            values = found if type(found) is list else [found]
+            values = list(found) if type(found) in (list, tuple) else [found]
             return _texts(values, key)
         return _texts(_collect_key(carrier, key), key)
     if isinstance(carrier, Mapping):
@@ -139,7 +141,7 @@ def _collect_key(carrier: dict[Any, Any], key: str) -> list[object]:
         if (type(name) is str and name.lower() == key) or (
             isinstance(name, bytes) and name.decode("latin-1").lower() == key
         ):
-            if type(value) is list:
+            if type(value) in (list, tuple):
                 values.extend(value)
             else:
                 values.append(value)
@@ -166,6 +168,10 @@ def _has_case_variants(carrier: Mapping[Any, Any], key: str) -> bool:
     return False
 
 
+def _key_text(key: object) -> str:
+    return key.decode("latin-1") if isinstance(key, bytes) else str(key)
+
+
 class HeaderGetter(Getter[Any]):
     """OpenTelemetry ``Getter`` over every carrier shape :func:`header_values` reads."""
 
@@ -175,9 +181,9 @@ class HeaderGetter(Getter[Any]):
 
     def keys(self, carrier: Any) -> list[str]:
         if isinstance(carrier, Mapping):
-            return [str(k) for k in carrier]
+            return [_key_text(k) for k in carrier]
         if isinstance(carrier, list | tuple):
-            return [str(p[0]) for p in carrier if isinstance(p, tuple | list) and len(p) == 2]
+            return [_key_text(p[0]) for p in carrier if isinstance(p, tuple | list) and len(p) == 2]
         keys = getattr(carrier, "keys", None)
         return [str(k) for k in keys()] if callable(keys) else []
 
@@ -203,6 +209,10 @@ class HeaderSetter(Setter[Any]):
             ]
             carrier.append((key, value.encode()))
         elif hasattr(carrier, "__setitem__"):
+            # email.message.Message-like carriers append on assignment: remove the old first
+            if hasattr(carrier, "__delitem__"):
+                with contextlib.suppress(KeyError):
+                    del carrier[key]
             carrier[key] = value
         else:
             raise TypeError(f"cannot write headers into {type(carrier).__name__}")
@@ -219,11 +229,17 @@ _last_report: dict[str, float] = {}
 _REPORT_INTERVAL: Final = 60.0
 
 
+_invalid_lock = threading.Lock()
+
+
 def _note_invalid(reason: str, detail: str) -> None:
-    _invalid[reason] += 1
-    now = time.monotonic()
-    if now - _last_report.get(reason, -_REPORT_INTERVAL) >= _REPORT_INTERVAL:
-        _last_report[reason] = now
+    with _invalid_lock:  # only bad input takes this path
+        _invalid[reason] += 1
+        now = time.monotonic()
+        report = now - _last_report.get(reason, -_REPORT_INTERVAL) >= _REPORT_INTERVAL
+        if report:
+            _last_report[reason] = now
+    if report:
         _log.debug(
             "ignored invalid trace header (%s: %s); %d so far",
             reason,
@@ -378,7 +394,7 @@ def _collect(carrier: object) -> tuple[list[str], list[str], bool]:
                     index = _WANTED.get(name.decode("latin-1").lower())
                 if index is None:
                     continue
-            if type(value) is list:
+            if type(value) in (list, tuple):
                 found[index].extend(value)
             else:
                 found[index].append(value)

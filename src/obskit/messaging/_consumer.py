@@ -54,12 +54,20 @@ def log_outcome(kind: ErrorKind, exc: BaseException, metric_attributes: dict[str
 class ConsumerCall(SpanCall):
     """A CONSUMER span that also records the messaging metrics when it ends."""
 
-    __slots__ = ("metric_attributes",)
+    __slots__ = ("messages", "metric_attributes")
 
-    def __init__(self, span: Any, parent: Any, policy: ErrorPolicy, metric_attributes: Any):
+    def __init__(
+        self,
+        span: Any,
+        parent: Any,
+        policy: ErrorPolicy,
+        metric_attributes: Any,
+        messages: int = 1,
+    ) -> None:
         super().__init__(span, parent, policy, reraise_all=False)
         self.context = context_api.set_value(CONSUMER_SPAN_KEY, span, self.context)
         self.metric_attributes = metric_attributes
+        self.messages = messages  # a batch counts every message it consumed
 
     def failed(self, exc: BaseException) -> bool:
         reraise = super().failed(exc)
@@ -75,12 +83,10 @@ class ConsumerCall(SpanCall):
         duration = time.perf_counter() - self.start
         self.span.end()
         attributes = self.metric_attributes
-        error_type = None
-        if self.kind is not None:
-            error_type = self.span.attributes.get(sc.ERROR_TYPE)  # type: ignore[attr-defined]
-            attributes = {**attributes, sc.ERROR_TYPE: error_type}
+        if self.error_type is not None:
+            attributes = {**attributes, sc.ERROR_TYPE: self.error_type}
         instruments().process_duration.record(duration, attributes)
-        consumed_tally.add(self.metric_attributes, error_type)
+        consumed_tally.add(self.metric_attributes, self.error_type, self.messages)
 
 
 class ConsumerOperation:
@@ -139,7 +145,7 @@ class ConsumerOperation:
                 return args[0]
             return kwargs.get("message")
         if isinstance(selector, int):
-            return args[selector] if selector < len(args) else None
+            return args[selector] if -len(args) <= selector < len(args) else None
         return kwargs.get(selector)
 
     def policy(self) -> ErrorPolicy:
@@ -169,7 +175,9 @@ class ConsumerOperation:
             attributes=attributes,
             links=links,
         )
-        _observe.observe(span, info, message, self.sequence, self.metric_attributes)
+        _observe.observe(
+            span, info, message, self.sequence, self.metric_attributes, consumer=id(self)
+        )
         return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
 
     passes_context = True
@@ -178,6 +186,8 @@ class ConsumerOperation:
         return read_message(self.locate(args, kwargs), self.headers).headers
 
     def swallow(self, exc: BaseException) -> bool:
+        if not isinstance(exc, Exception):
+            return False  # cancellation, exits and interrupts always go back to the caller
         policy = self.policy()
         kind = policy.classify(exc)
         reraise = policy.should_reraise(kind)
@@ -241,6 +251,6 @@ class BatchConsumerOperation(ConsumerOperation):
             attributes=attributes,
             links=links,
         )
-        return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
+        return ConsumerCall(span, parent, self.policy(), self.metric_attributes, len(batch))
 
     passes_context = False  # a batch has many parents; there is no single one to pass on

@@ -90,11 +90,12 @@ def observe(
     message: Any,
     sequence: Callable[[Any], tuple[str, int]] | None,
     metric_attributes: dict[str, Any],
+    consumer: object = None,
 ) -> None:
     if not span.is_recording():
         return
     try:
-        _observe(span, info, message, sequence, metric_attributes)
+        _observe(span, info, message, sequence, metric_attributes, consumer)
     except Exception:
         _log.warning("obskit: message observations failed; the handler runs on", exc_info=True)
 
@@ -105,6 +106,7 @@ def _observe(
     message: Any,
     sequence: Callable[[Any], tuple[str, int]] | None,
     metric_attributes: dict[str, Any],
+    consumer: object = None,
 ) -> None:
     sent = sent_at(info.headers) if info.headers is not None else None
     if sent is None:
@@ -126,8 +128,9 @@ def _observe(
                 "obskit.message.redelivered", {sc.OBSKIT_MESSAGE_ATTEMPT: info.attempt or 2}
             )
     if info.message_id is not None:
-        destination = metric_attributes.get(sc.MESSAGING_DESTINATION_NAME, "")
-        duplicate = message_ids.seen_before((destination, info.message_id))
+        # per consumer: two handlers (or groups) receiving one message is fan-out, not a duplicate
+        destination = metric_attributes.get(sc.MESSAGING_DESTINATION_NAME) or info.destination
+        duplicate = message_ids.seen_before((consumer, destination, info.message_id))
         if duplicate and not info.redelivered:
             span.set_attribute(sc.OBSKIT_MESSAGE_DUPLICATE, True)
             span.add_event("obskit.message.duplicate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,9 +15,11 @@ from opentelemetry.trace import SpanKind
 from obskit import _semconv as sc
 from obskit import propagation
 from obskit._config import get_settings
-from obskit._providers import sdk_tracer, sent_tally
+from obskit._providers import instruments, sdk_tracer, sent_tally
 from obskit._spans import SpanCall, call_attributes, record_outcome
-from obskit.errors import ErrorPolicy
+from obskit.errors import ErrorPolicy, error_type
+
+_log = logging.getLogger("obskit.messaging")
 
 
 def _producer_attributes(destination: str, system: str, operation: str) -> dict[str, Any]:
@@ -82,19 +85,28 @@ def publishing(
     failure: str | None = None
     try:
         propagation.inject(carrier, span_context)
-        propagation.HEADER_SETTER.set(carrier, sc.SENT_AT_HEADER, str(time.time_ns()))
+        _stamp_sent_at(carrier)
         yield carrier
     except BaseException as exc:
-        record_outcome(span, exc, errors or get_settings().error_policy)
-        failure = sc.ERROR_TYPE
+        failure = error_type(exc)
+        try:
+            record_outcome(span, exc, errors or get_settings().error_policy)
+        except Exception:  # the caller's own exception is what must come out
+            _log.warning("obskit: recording a publish failure raised", exc_info=True)
         raise
     finally:
         context_api.detach(token)
         span.end()
-        error_type = None
-        if failure is not None and span.attributes is not None:  # type: ignore[attr-defined]
-            error_type = span.attributes.get(sc.ERROR_TYPE)  # type: ignore[attr-defined]
-        sent_tally.add(_sent_attributes(system, destination), error_type)
+        instruments()  # registers the sent-messages counter with this meter provider
+        sent_tally.add(_sent_attributes(system, destination), failure)
+
+
+def _stamp_sent_at(carrier: Any) -> None:
+    """The send time, for the consumer's message age; a carrier that refuses it loses nothing."""
+    try:
+        propagation.HEADER_SETTER.set(carrier, sc.SENT_AT_HEADER, str(time.time_ns()))
+    except Exception:
+        _log.debug("obskit: cannot write %s into %s", sc.SENT_AT_HEADER, type(carrier).__name__)
 
 
 class ProducerOperation:
