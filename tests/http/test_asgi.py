@@ -413,3 +413,74 @@ def test_a_duplicate_fastapi_server_span_is_warned_about_only_when_it_exists(
     with caplog.at_level(logging.WARNING, logger="obskit.http"):
         assert asyncio.run(call()) == 200
     assert any("FastAPI's own telemetry" in r.getMessage() for r in caplog.records) is warned
+
+
+async def _run_raw(middleware: ASGIMiddleware, scope: dict[str, Any]) -> list[Any]:
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await middleware(scope, receive, send)
+    return sent
+
+
+async def _ok(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def test_a_host_port_of_non_ascii_digits_is_no_500(telemetry: Telemetry) -> None:
+    scope = _http_scope("/items")
+    scope["headers"] = [(b"host", b"example.com:\xb2")]  # latin-1 0xB2 is '²': isdigit() is True
+    sent = await _run_raw(ASGIMiddleware(_ok), scope)
+    assert sent[0]["status"] == 200
+    attributes = telemetry.span("GET", SpanKind.SERVER).attributes
+    assert attributes is not None
+    assert attributes[n.SERVER_ADDRESS] == "example.com"
+    assert attributes[n.SERVER_PORT] == 80
+
+
+async def test_a_failing_request_set_up_runs_the_app_without_a_span(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from obskit.http import _asgi, _server
+
+    def broken(raw: str) -> Any:
+        raise ValueError("set-up bug")
+
+    monkeypatch.setattr(_server, "_setup_failures", [], raising=False)
+    monkeypatch.setattr(_asgi, "method_attributes", broken)
+    calls: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        await _ok(scope, receive, send)
+
+    middleware = ASGIMiddleware(app)
+    with caplog.at_level(logging.DEBUG, logger="obskit.http"):
+        first = await _run_raw(middleware, _http_scope("/a"))
+        second = await _run_raw(middleware, _http_scope("/b"))
+    assert calls == ["/a", "/b"]
+    assert first[0]["status"] == second[0]["status"] == 200
+    assert telemetry.spans == ()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "set-up bug" in (warnings[0].exc_text or "")
+
+
+async def test_a_raising_exclude_callable_runs_the_app_without_a_span(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from obskit.http import _server
+
+    monkeypatch.setattr(_server, "_setup_failures", [], raising=False)
+
+    def exclude(path: str) -> bool:
+        raise RuntimeError("bad predicate")
+
+    sent = await _run_raw(ASGIMiddleware(_ok, exclude=[exclude]), _http_scope("/a"))
+    assert sent[0]["status"] == 200
+    assert telemetry.spans == ()

@@ -152,3 +152,70 @@ def test_exclude_and_captured_headers(telemetry: Telemetry) -> None:
     assert span.attributes is not None
     assert span.attributes["http.request.header.x_request_id"] == ("r-9",)
     assert span.attributes["http.request.header.authorization"] == ("REDACTED",)
+
+
+def _ok(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def _environ(**extra: str) -> dict[str, Any]:
+    return {"REQUEST_METHOD": "GET", "PATH_INFO": "/items", "wsgi.url_scheme": "http", **extra}
+
+
+def _run(app: Any, environ: dict[str, Any]) -> tuple[list[str], bytes]:
+    statuses: list[str] = []
+    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    try:
+        data = b"".join(body)
+    finally:
+        getattr(body, "close", lambda: None)()
+    return statuses, data
+
+
+@pytest.mark.parametrize(
+    ("environ", "port"),
+    [
+        (_environ(HTTP_HOST="example.com:\u00b2"), 80),  # byte 0xB2 as a WSGI (latin-1) string
+        (_environ(SERVER_NAME="example.com", SERVER_PORT="\u00b2"), None),
+    ],
+)
+def test_a_port_of_non_ascii_digits_is_no_500(
+    telemetry: Telemetry, environ: Any, port: int | None
+) -> None:
+    assert _run(WSGIMiddleware(_ok), environ) == (["200 OK"], b"ok")
+    attributes = telemetry.span("GET", SpanKind.SERVER).attributes
+    assert attributes is not None
+    assert attributes[n.SERVER_ADDRESS] == "example.com"
+    assert attributes.get(n.SERVER_PORT) == port
+
+
+def test_a_failing_request_set_up_runs_the_app_without_a_span(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from obskit.http import _server, _wsgi
+
+    def broken(raw: str) -> Any:
+        raise ValueError("set-up bug")
+
+    monkeypatch.setattr(_server, "_setup_failures", [], raising=False)
+    monkeypatch.setattr(_wsgi, "method_attributes", broken)
+    middleware = WSGIMiddleware(_ok)
+    with caplog.at_level(logging.DEBUG, logger="obskit.http"):
+        assert _run(middleware, _environ()) == (["200 OK"], b"ok")
+        assert _run(middleware, _environ()) == (["200 OK"], b"ok")
+    assert telemetry.spans == ()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "set-up bug" in (warnings[0].exc_text or "")
+
+
+def test_a_path_that_is_not_latin_1_runs_the_app_without_a_span(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from obskit.http import _server
+
+    monkeypatch.setattr(_server, "_setup_failures", [], raising=False)
+    environ = _environ(PATH_INFO="/caf\u20ac")  # a server breaking PEP 3333's latin-1 rule
+    assert _run(WSGIMiddleware(_ok), environ) == (["200 OK"], b"ok")

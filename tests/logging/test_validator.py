@@ -199,3 +199,59 @@ def test_a_failing_registry_never_changes_what_business_code_sees(
 def test_invalid_mode_is_a_clear_error(shop_registry: Registry) -> None:
     with pytest.raises(ValueError, match="mode must be one of off, warn, fix, strict"):
         ConventionValidator(shop_registry, "loud")  # type: ignore[arg-type]
+
+
+def _distinct_keys_validator(
+    registry: Registry, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[ConventionValidator, list[Finding]]:
+    monkeypatch.setattr(ConventionValidator, "plan_limit", 5)
+    monkeypatch.setattr(ConventionValidator, "report_limit", 7)
+    seen: list[Finding] = []
+    return ConventionValidator(registry, mode, report=lambda f, k: seen.append(f)), seen  # type: ignore[arg-type]
+
+
+def test_plans_stop_being_cached_past_the_limit(
+    shop_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validator, _ = _distinct_keys_validator(shop_registry, "warn", monkeypatch)
+    for n in range(50):
+        validator(None, "info", {"event": "e", f"field_{n}": "x"})
+        validator.attributes({f"attr_{n}": 1})
+    assert len(validator._log_plans) == 5
+    assert len(validator._attribute_plans) == 5
+
+
+def test_findings_past_the_limit_are_suppressed_with_one_warning(
+    shop_registry: Registry, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    validator, seen = _distinct_keys_validator(shop_registry, "warn", monkeypatch)
+    with caplog.at_level("WARNING", logger="obskit"):
+        for _ in range(2):
+            for n in range(50):  # two findings per key: missing_namespace, missing_attribute
+                validator(None, "info", {"event": "e", f"field_{n}": "x"})
+                validator.attributes({f"attr_{n}": 1})
+    assert len(seen) == 7
+    assert len(validator._reported) == 7
+    suppressed = [r for r in caplog.records if "suppressed" in r.getMessage()]
+    assert len(suppressed) == 1
+    assert suppressed[0].levelname == "WARNING"
+
+
+def test_keys_past_the_plan_limit_are_still_judged(
+    shop_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validator, _ = _distinct_keys_validator(shop_registry, "fix", monkeypatch)
+    for n in range(10):
+        validator(None, "info", {"event": "e", f"field_{n}": "x"})
+    assert len(validator._log_plans) == 5
+    for _ in range(2):  # not cached: renamed on every call all the same
+        fixed = validator(None, "info", {"event": "e", "orderId": "o-1"})
+        assert fixed == {"event": "e", "order_id": "o-1"}
+    assert ("orderId", str) not in validator._log_plans
+    strict, _ = _distinct_keys_validator(shop_registry, "strict", monkeypatch)
+    exempt = {"event": "e", "level": "info", "timestamp": "t", "logger": "l", "trace_id": "0"}
+    assert strict(None, "info", dict(exempt)) == exempt
+    assert len(strict._log_plans) == 5
+    for _ in range(2):  # past the limit, strict still raises on every call
+        with pytest.raises(ConventionError):
+            strict(None, "info", {"orderId": "o-1"})

@@ -41,6 +41,7 @@ from obskit.http._server import (
     error_policy,
     method_attributes,
     server_options,
+    setup_failed,
     span_name,
     split_host,
     traceparent_context,
@@ -115,13 +116,14 @@ class ASGIMiddleware:
             finally:
                 propagation.reset_pending_headers(token)
             return
-        if self._excluded is not None and self._excluded(scope["path"]):
+        try:
+            request = self._request(scope, tracer, receive, send)
+        except Exception:  # instrumentation must never break the host: run the app untraced
+            setup_failed()
+            request = None
+        if request is None:
             await self.app(scope, receive, send)
             return
-        outer = scope.setdefault(_FASTAPI_TELEMETRY, None)
-        if getattr(outer, "span", None) is not None:  # FastAPI's own SERVER span, not just logs
-            _warn_duplicate_fastapi_spans()
-        request = _Request(self, scope, tracer, receive, send)
         attached = _attach(request.context)
         try:
             await self.app(scope, request.receive, request.send)
@@ -131,6 +133,15 @@ class ASGIMiddleware:
         finally:
             _detach(attached)
             request.finish()
+
+    def _request(self, scope: Scope, tracer: Any, receive: Receive, send: Send) -> _Request | None:
+        """The request's exchange (its span started), or None for an excluded path."""
+        if self._excluded is not None and self._excluded(scope["path"]):
+            return None
+        outer = scope.setdefault(_FASTAPI_TELEMETRY, None)
+        if getattr(outer, "span", None) is not None:  # FastAPI's own SERVER span, not just logs
+            _warn_duplicate_fastapi_spans()
+        return _Request(self, scope, tracer, receive, send)
 
 
 class _Request(ServerExchange):
@@ -198,7 +209,9 @@ class _Request(ServerExchange):
             attributes[n.NETWORK_PROTOCOL_VERSION] = version
         if self.capture is not None:
             attributes.update(self.capture.attributes(_decoded(headers), self.capture.request_keys))
+        policy = error_policy(middleware._errors)
         parent = _extract(carrier, headers)
+        # the policy first: a failure while setting up must not leave a started span open
         span = tracer.start_span(span_name(method), parent, _SERVER_KIND, attributes)
         metric_attributes: dict[str, Any] = {
             n.HTTP_REQUEST_METHOD: method,
@@ -206,7 +219,7 @@ class _Request(ServerExchange):
         }
         if version:
             metric_attributes[n.NETWORK_PROTOCOL_VERSION] = version
-        super().__init__(span, method, metric_attributes, error_policy(middleware._errors))
+        super().__init__(span, method, metric_attributes, policy)
         self.context = _set_span_in_context(span, parent)
 
     async def receive(self) -> Message:

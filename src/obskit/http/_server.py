@@ -121,9 +121,26 @@ def split_host(host: str, scheme: str) -> tuple[str, int | None]:
         port_text = rest[1:] if rest.startswith(":") else ""
     else:
         address, _, port_text = host.partition(":")
-    if port_text.isdigit():
+    if port_text.isascii() and port_text.isdigit():  # str.isdigit also takes '²' (byte 0xB2)
         return address, int(port_text)
     return address, 443 if scheme in ("https", "wss") else 80
+
+
+_setup_failures: list[bool] = []
+
+
+def setup_failed() -> None:
+    """obskit could not set up a request's span: the app runs without one. Logged with its
+    traceback the first time only (a client sending malformed headers must not flood logs)."""
+    if _setup_failures:
+        _log.debug("obskit: setting up a request span raised", exc_info=True)
+        return
+    _setup_failures.append(True)
+    _log.warning(
+        "obskit: setting up a request span raised; the request runs without a span "
+        "(later failures are logged at DEBUG)",
+        exc_info=True,
+    )
 
 
 class ServerExchange:

@@ -34,6 +34,7 @@ from obskit.http._server import (
     error_policy,
     method_attributes,
     server_options,
+    setup_failed,
     span_name,
     split_host,
     traceparent_context,
@@ -103,10 +104,17 @@ class WSGIMiddleware:
                 return self.app(environ, start_response)
             finally:
                 propagation.reset_pending_headers(token)
-        path = _path(environ)
-        if self._excluded is not None and self._excluded(path):
+        try:
+            path = _path(environ)
+            if self._excluded is not None and self._excluded(path):
+                request = None
+            else:
+                request = _Request(self, environ, path, tracer, start_response)
+        except Exception:  # instrumentation must never break the host: run the app untraced
+            setup_failed()
+            request = None
+        if request is None:
             return self.app(environ, start_response)
-        request = _Request(self, environ, path, tracer, start_response)
         environ[ENVIRON_EXCHANGE] = request
         attached = context_api.attach(request.context)
         try:
@@ -151,7 +159,7 @@ class _Request(ServerExchange):
         else:
             address = get("SERVER_NAME", "")
             port_text = get("SERVER_PORT", "")
-            port = int(port_text) if port_text.isdigit() else None
+            port = int(port_text) if port_text.isascii() and port_text.isdigit() else None
         if address:
             attributes[n.SERVER_ADDRESS] = address
             if port is not None:
@@ -174,12 +182,14 @@ class _Request(ServerExchange):
                     self.capture.request_keys,
                 )
             )
+        policy = error_policy(middleware._errors)
         parent = _extract(environ)
+        # the policy first: a failure while setting up must not leave a started span open
         span = tracer.start_span(span_name(method), parent, _SERVER_KIND, attributes)
         metric_attributes: dict[str, Any] = {n.HTTP_REQUEST_METHOD: method, n.URL_SCHEME: scheme}
         if version:
             metric_attributes[n.NETWORK_PROTOCOL_VERSION] = version
-        super().__init__(span, method, metric_attributes, error_policy(middleware._errors))
+        super().__init__(span, method, metric_attributes, policy)
         self.context = trace.set_span_in_context(span, parent)
 
     def start_response(

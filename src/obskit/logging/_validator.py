@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 from structlog.typing import EventDict, WrappedLogger
 
@@ -102,7 +102,17 @@ class ConventionValidator:
     overwrite an existing key keeps both and is reported); ``strict`` raises
     :class:`ConventionError`. Findings below ``level`` (``not_stable``, ``sensitive``) are
     ignored: redaction handles sensitive fields.
+
+    Field names come from user code (and sometimes from data), so the memory is bounded: past
+    ``plan_limit`` cached decisions per kind, new keys are judged on every call instead of
+    cached; past ``report_limit`` distinct findings, one warning says further findings are
+    suppressed and nothing more is reported (``strict`` still raises).
     """
+
+    #: cached decisions per kind (log fields, span attributes), as the registry's cache
+    plan_limit: ClassVar[int] = 100_000
+    #: distinct findings reported before the rest are suppressed
+    report_limit: ClassVar[int] = 1_000
 
     def __init__(
         self,
@@ -123,6 +133,7 @@ class ConventionValidator:
         self._log_plans: dict[tuple[str, type], _Plan | None] = {}
         self._attribute_plans: dict[tuple[str, type], _Plan | None] = {}
         self._reported: set[tuple[str, str, str | None]] = set()
+        self._suppressed = False
         self._lock = threading.Lock()
         self._failed = False
 
@@ -195,8 +206,10 @@ class ConventionValidator:
     def _plan(self, key: str, value: object, kind: str) -> _Plan | None:
         plans = self._log_plans if kind == "log" else self._attribute_plans
         cache_key = (key, value.__class__)
+        cache = len(plans) < self.plan_limit  # past the limit: judged on every call instead
         if kind == "log" and key in EXEMPT_KEYS:
-            plans[cache_key] = None
+            if cache:
+                plans[cache_key] = None
             return None
         findings = self._findings(key, value)
         rename_to = None
@@ -208,10 +221,11 @@ class ConventionValidator:
         if rename_to is None:
             registered = self.registry.get(self.registry.resolve(key) or key)
             if registered is not None and registered.is_enum:
-                plans[cache_key] = _PER_VALUE
+                if cache:
+                    plans[cache_key] = _PER_VALUE
                 return _PER_VALUE
         plan = _Plan(findings, rename_to) if findings or rename_to else None
-        if value.__class__ not in (list, tuple):  # arrays are judged item by item
+        if cache and value.__class__ not in (list, tuple):  # arrays are judged item by item
             plans[cache_key] = plan
         return plan
 
@@ -231,7 +245,9 @@ class ConventionValidator:
             plan.findings = ()
             if plan.rename_to is None:
                 plans = self._log_plans if kind == "log" else self._attribute_plans
-                plans[(key, value.__class__)] = None
+                cache_key = (key, value.__class__)
+                if plans.get(cache_key) is plan:  # only a cached plan: never a new entry
+                    plans[cache_key] = None
 
     def _for_kind(self, finding: Finding, kind: str) -> Finding:
         """Log fields are told the log key to use (``order_id``), attributes the dotted name."""
@@ -245,9 +261,19 @@ class ConventionValidator:
     def _emit(self, finding: Finding, kind: str) -> None:
         identity = (finding.code, finding.name, finding.suggestion)
         with self._lock:
-            if identity in self._reported:
+            if identity in self._reported or self._suppressed:
                 return
-            self._reported.add(identity)  # before reporting: a report can never recurse
+            suppress = len(self._reported) >= self.report_limit
+            if suppress:
+                self._suppressed = True  # this call is the only one that says so
+            else:
+                self._reported.add(identity)  # before reporting: a report can never recurse
+        if suppress:
+            _log.warning(
+                "obskit: %d convention findings reported; further findings are suppressed",
+                self.report_limit,
+            )
+            return
         try:
             self.report(finding, kind)
         except Exception:

@@ -1,7 +1,14 @@
-"""In-memory telemetry capture, usable any number of times in one process."""
+"""In-memory telemetry capture, usable any number of times in one process.
+
+Metrics come from one DELTA reader shared by every capture: reading it consumes what was recorded
+since the last read. So one collector reads it and hands every collected point to each capture
+open at that moment (the registry ``_open``); a capture collects once when it closes and then
+stops receiving, and reading ``Telemetry.metrics`` collects for all open captures at once.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +25,8 @@ from obskit import _config
 from obskit.messaging import _observe
 from obskit.testing._trace import SpanNotFound, TraceTree
 
+MetricPoint = tuple[str, dict[str, Any], Any]
+
 
 class Telemetry:
     """What the code under test emitted while the capture was open."""
@@ -25,7 +34,8 @@ class Telemetry:
     def __init__(self) -> None:
         self._spans = InMemorySpanExporter()
         self._logs = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
-        self._metric_points: list[tuple[str, dict[str, Any], Any]] = []
+        #: filled by the collector while this capture is open (guarded by ``_lock``)
+        self._metric_points: list[MetricPoint] = []
 
     # -- spans --------------------------------------------------------------------------------
     @property
@@ -74,35 +84,66 @@ class Telemetry:
 
     # -- metrics ------------------------------------------------------------------------------
     @property
-    def metrics(self) -> list[tuple[str, dict[str, Any], Any]]:
-        """``(metric name, attributes, data point)`` recorded since the capture opened."""
-        self._collect()
-        return list(self._metric_points)
+    def metrics(self) -> list[MetricPoint]:
+        """``(metric name, attributes, data point)`` recorded while the capture was open."""
+        with _lock:
+            _collect()
+            return list(self._metric_points)
 
     def metric_points(self, name: str) -> list[tuple[dict[str, Any], Any]]:
         return [(attrs, point) for n, attrs, point in self.metrics if n == name]
 
-    def _collect(self) -> None:
-        reader = _config.captured_metric_reader()
-        if reader is None:
-            return
-        data: MetricsData | None = reader.get_metrics_data()
-        for resource_metrics in data.resource_metrics if data else ():
-            for scope in resource_metrics.scope_metrics:
-                for metric in scope.metrics:
-                    monotonic = getattr(metric.data, "is_monotonic", False)
-                    for point in metric.data.data_points:
-                        if monotonic and getattr(point, "value", None) == 0:
-                            continue  # a pre-aggregated count that did not move
-                        self._metric_points.append(
-                            (metric.name, dict(point.attributes or {}), point)
-                        )
-
     def clear(self) -> None:
         self._spans.clear()
         self._logs.clear()
-        self._collect()
-        self._metric_points.clear()
+        with _lock:
+            _collect()  # other open captures keep what was recorded so far
+            self._metric_points.clear()
+
+
+#: the captures open right now, outermost first; guarded by ``_lock``, as is every
+#: ``Telemetry._metric_points`` and every read of the shared DELTA reader
+_open: list[Telemetry] = []
+_lock = threading.RLock()
+
+
+def _collect() -> None:
+    """Read the shared reader once and hand its points to every open capture (under ``_lock``)."""
+    reader = _config.captured_metric_reader()
+    if reader is None:
+        return
+    data: MetricsData | None = reader.get_metrics_data()
+    points: list[MetricPoint] = []
+    for resource_metrics in data.resource_metrics if data else ():
+        for scope in resource_metrics.scope_metrics:
+            for metric in scope.metrics:
+                monotonic = getattr(metric.data, "is_monotonic", False)
+                for point in metric.data.data_points:
+                    if monotonic and getattr(point, "value", None) == 0:
+                        continue  # a pre-aggregated count that did not move
+                    points.append((metric.name, dict(point.attributes or {}), point))
+    if points:
+        for telemetry in _open:
+            telemetry._metric_points.extend(points)
+
+
+def _open_capture(telemetry: Telemetry) -> None:
+    with _lock:
+        _collect()  # what was recorded before this capture opened belongs to the outer ones
+        if not _open:
+            _observe.reset()  # only the outermost capture: inner ones keep the outer windows
+        _open.append(telemetry)
+
+
+def _close_capture(telemetry: Telemetry) -> None:
+    with _lock:
+        try:
+            _collect()  # the last points this capture receives
+        finally:
+            for index, candidate in enumerate(_open):
+                if candidate is telemetry:
+                    del _open[index]
+                    break
 
 
 @contextmanager
@@ -116,15 +157,14 @@ def capture() -> Iterator[Telemetry]:
     _config.ensure_sdk_for_capture()
     span_fanout, log_fanout = _config.attach_sinks()
     telemetry = Telemetry()
-    telemetry._collect()  # drop what was recorded before the capture opened
-    telemetry._metric_points.clear()
     span_processor = SimpleSpanProcessor(telemetry._spans)
     log_processor = SimpleLogRecordProcessor(telemetry._logs)
+    _open_capture(telemetry)
     span_fanout.targets.add(span_processor)
     log_fanout.targets.add(log_processor)
-    _observe.reset()
     try:
         yield telemetry
     finally:
         span_fanout.targets.remove(span_processor)
         log_fanout.targets.remove(log_processor)
+        _close_capture(telemetry)
