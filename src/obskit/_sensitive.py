@@ -19,6 +19,11 @@ SENSITIVE_WORDS: Final = (
     "api-key",
     "api.key",
     "apikey",
+    "private_key",
+    "private-key",
+    "privatekey",
+    "credential",
+    "pwd",
 )
 
 SENSITIVE_KEY: Final = re.compile("|".join(map(re.escape, SENSITIVE_WORDS)), re.IGNORECASE)

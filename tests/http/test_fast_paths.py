@@ -97,3 +97,17 @@ def test_the_wsgi_exchange_leaves_the_environ_when_the_response_closes(
     del body
     gc.collect()
     assert len(telemetry.spans) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:p#ss@host/x", "https://REDACTED:REDACTED@host/x"),
+        ("https://u:p?q@host/x", "https://REDACTED:REDACTED@host/x"),
+        ("https://host/users/@me", "https://host/users/@me"),
+    ],
+)
+def test_user_info_with_delimiters_never_leaks(url: str, expected: str) -> None:
+    from obskit.http._redact import redact_url
+
+    assert redact_url(url) == expected

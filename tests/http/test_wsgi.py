@@ -219,3 +219,25 @@ def test_a_path_that_is_not_latin_1_runs_the_app_without_a_span(
     monkeypatch.setattr(_server, "_setup_failures", [], raising=False)
     environ = _environ(PATH_INFO="/caf\u20ac")  # a server breaking PEP 3333's latin-1 rule
     assert _run(WSGIMiddleware(_ok), environ) == (["200 OK"], b"ok")
+
+
+def test_a_streaming_body_runs_inside_the_request_trace(telemetry: Telemetry) -> None:
+    from opentelemetry import trace
+
+    seen: list[int] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Iterator[bytes]:
+            for chunk in (b"a", b"b"):
+                seen.append(trace.get_current_span().get_span_context().span_id)
+                yield chunk
+
+        return body()
+
+    response = _Client(WSGIMiddleware(app)).get("/stream")
+    assert b"".join(response.iter_encoded()) == b"ab"
+    response.close()
+    span = telemetry.span("GET", SpanKind.SERVER)
+    assert seen == [span.context.span_id, span.context.span_id]

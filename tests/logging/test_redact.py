@@ -15,7 +15,8 @@ from tests.logging.conftest import Output
     "key",
     [
         *("password", "db_passwd", "client_secret", "access_token", "Authorization"),
-        *("set_cookie", "api_key", "apikey", "x-api-key"),
+        *("set_cookie", "api_key", "apikey", "x-api-key", "private_key", "aws_credentials"),
+        "pwd",
     ],
 )
 def test_secret_named_fields_are_replaced_whole(
@@ -72,3 +73,28 @@ def test_the_marker_never_carries_part_of_the_value() -> None:
     redactor = Redactor(marker="***")
     event = redactor(None, "info", {"token": "abcdef", "event": "x", "trace_id": "1" * 32})
     assert event == {"token": "***", "event": "x", "trace_id": "1" * 32}
+
+
+def test_nested_bytes_keys_are_redacted(out: Output, use_mode: Callable[..., None]) -> None:
+    use_mode("off")
+    get_logger().info("login", form={b"password": "hunter2", "user": "ada"})
+    assert "hunter2" not in out.stream.getvalue()
+
+
+def test_secrets_in_exception_messages_are_scrubbed_in_lines_and_records(
+    out: Output, use_mode: Callable[..., None]
+) -> None:
+    from obskit.testing import capture
+
+    use_mode("off")
+    with capture() as tel:
+        try:
+            raise ValueError("card 4111 1111 1111 1111 declined")
+        except ValueError:
+            get_logger().exception("payment_failed")
+    assert "4111 1111 1111 1111" not in out.stream.getvalue()
+    (record,) = [r.log_record for r in tel.logs if r.log_record.body == "payment_failed"]
+    attributes = dict(record.attributes or {})
+    assert attributes["exception.type"] == "ValueError"
+    assert attributes["exception.message"] == f"card {MARKER} declined"
+    assert "4111 1111 1111 1111" not in str(attributes["exception.stacktrace"])

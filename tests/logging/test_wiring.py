@@ -138,10 +138,11 @@ def test_processors_lists_the_chain_in_order(use_mode: Callable[..., None]) -> N
         "_add_logger_name",
         "TimeStamper",
         "add_trace_context",
+        "_exception_fields",
+        "ExceptionRenderer",
+        "StackInfoRenderer",
         "Redactor",
         "OTelLogBridge",
-        "StackInfoRenderer",
-        "ExceptionRenderer",
         "JSONRenderer",
     ]
 
@@ -184,3 +185,14 @@ def test_configure_reads_the_projects_tool_obskit_table(tmp_path: Any) -> None:
     codes = {e.get("obskit_convention_finding_code") for e in events}
     assert "near_duplicate" in codes  # invoiceId, the project's own alias
     assert "missing_namespace" not in codes  # ignored by the project's [tool.obskit]
+
+
+def test_a_field_the_renderer_cannot_encode_never_breaks_the_log_call(
+    out: Output, use_mode: Callable[..., None]
+) -> None:
+    use_mode("off")
+    log = get_logger("app")
+    log.info("odd", d={(1, 2): "v"}, token="t-123")  # JSON cannot encode a tuple key
+    line = json.loads(out.lines[-1])
+    assert line["event"] == "odd" and line["token"] == "[REDACTED]"
+    assert "(1, 2)" in str(line["d"])

@@ -47,3 +47,16 @@ async def test_jetstream_span() -> None:
     assert attributes["messaging.consumer.group.name"] == "workers"
     assert attributes["obskit.message.attempt"] == 3
     assert attributes["obskit.message.redelivered"] is True
+
+
+def test_a_malformed_jetstream_ack_subject_keeps_the_trace() -> None:
+    msg = Msg(
+        None,  # type: ignore[arg-type]
+        subject="orders",
+        reply="$JS.ACK.too.short",
+        data=b"{}",
+        headers={"traceparent": TRACEPARENT},
+    )
+    info = read_msg(msg)
+    assert info.headers == {"traceparent": TRACEPARENT}
+    assert (info.destination, info.body_size, info.attempt) == ("orders", 2, None)

@@ -98,16 +98,17 @@ def redact_query(query: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def redact_url(url: str) -> str:
-    """``url.full``: no user info, sensitive query values redacted, no fragment."""
+    """``url.full``: no user info, sensitive query values redacted, no fragment.
+
+    User info is everything up to the last ``@`` before the first ``/`` of the path: a password
+    may contain ``#`` or ``?``, so only ``/`` safely ends the authority (erring towards
+    redacting too much, never too little).
+    """
     scheme_end = url.find("://")
     if scheme_end != -1:
         authority_start = scheme_end + 3
-        authority_end = len(url)
-        for delimiter in "/?#":
-            found = url.find(delimiter, authority_start)
-            if found != -1 and found < authority_end:
-                authority_end = found
-        at = url.rfind("@", authority_start, authority_end)
+        slash = url.find("/", authority_start)
+        at = url.rfind("@", authority_start, len(url) if slash == -1 else slash)
         if at != -1:
             url = f"{url[:authority_start]}{REDACTED_VALUE}:{REDACTED_VALUE}@{url[at + 1 :]}"
     url = url.partition("#")[0]

@@ -244,10 +244,12 @@ class _Body:
         return self
 
     def __next__(self) -> bytes:
-        iterator = self.iterator
-        if iterator is None:
-            iterator = self.iterator = iter(self.body)
+        # a streaming body runs the app's code: it belongs to the request's trace
+        attached = context_api.attach(self.request.context)
         try:
+            iterator = self.iterator
+            if iterator is None:
+                iterator = self.iterator = iter(self.body)
             return next(iterator)
         except StopIteration:
             self.request.exhausted = True
@@ -255,6 +257,8 @@ class _Body:
         except Exception as exc:
             self.request.record_failure(exc)
             raise
+        finally:
+            context_api.detach(attached)
 
     def close(self) -> None:
         request = self.request

@@ -23,6 +23,7 @@ from structlog.typing import EventDict, WrappedLogger
 
 if TYPE_CHECKING:
     from obskit.conventions import Registry
+from obskit._semconv import EXCEPTION_STACKTRACE
 from obskit.propagation import current_context
 
 __all__ = ["SEVERITY", "OTelLogBridge"]
@@ -58,7 +59,7 @@ def _attribute_value(value: object) -> Any:
     return str(value)
 
 
-def _exception(exc_info: object) -> BaseException | None:
+def exception_of(exc_info: object) -> BaseException | None:
     if isinstance(exc_info, BaseException):
         return exc_info
     if isinstance(exc_info, tuple) and len(exc_info) == 3:
@@ -124,6 +125,9 @@ class OTelLogBridge:
             for key, value in event_dict.items()
             if key not in _NOT_ATTRIBUTES and value is not None
         }
+        stacktrace = event_dict.get("exception")  # formatted (and redacted) before the bridge
+        if isinstance(stacktrace, str):
+            attributes[EXCEPTION_STACKTRACE] = stacktrace
         level = event_dict.get("level")
         severity, text = SEVERITY.get(
             level if isinstance(level, str) else method_name, _DEFAULT_SEVERITY
@@ -136,5 +140,5 @@ class OTelLogBridge:
             severity_text=text,
             body=body if isinstance(body, str) or body is None else str(body),
             attributes=attributes,
-            exception=_exception(event_dict.get("exc_info")),
+            exception=exception_of(event_dict.get("exc_info")),
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 import os
 import sys
@@ -24,10 +25,11 @@ import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 from obskit import _config
-from obskit.logging._bridge import OTelLogBridge
+from obskit.errors import error_type
+from obskit.logging._bridge import OTelLogBridge, exception_of
 from obskit.logging._context import add_trace_context
 from obskit.logging._redact import Redactor
-from obskit.logging._validator import ConventionValidator
+from obskit.logging._validator import ConventionError, ConventionValidator
 
 if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
     from obskit.conventions import Finding, Registry
@@ -282,7 +284,7 @@ def _build() -> Chain:
     renderer: Processor
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
-        render: list[Processor] = [structlog.processors.format_exc_info, renderer]
+        render: list[Processor] = [renderer]
     else:
         stream = output.stream or sys.stderr
         renderer = structlog.dev.ConsoleRenderer(
@@ -290,7 +292,16 @@ def _build() -> Chain:
             exception_formatter=structlog.dev.plain_traceback,  # no locals: they hold secrets
         )
         render = [renderer]
-    tail: list[Processor] = [add_trace_context, redactor, bridge]
+    # Exceptions become text before the redactor runs, so a card number or secret in a message
+    # or traceback is scrubbed like any other field (and no raw exception reaches the bridge).
+    tail: list[Processor] = [
+        add_trace_context,
+        _exception_fields,
+        structlog.processors.format_exc_info,
+        structlog.processors.StackInfoRenderer(),
+        redactor,
+        bridge,
+    ]
     own: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         *checks,
@@ -298,7 +309,6 @@ def _build() -> Chain:
         _add_logger_name,
         *stamp,
         *tail,
-        structlog.processors.StackInfoRenderer(),
         *render,
     ]
     stdlib: list[Processor] = [
@@ -345,15 +355,60 @@ def processors() -> list[Processor]:
 # -- loggers -----------------------------------------------------------------------------------
 
 
+def _exception_fields(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """``exception_type`` and ``exception_message`` (the log keys of ``exception.type`` and
+    ``exception.message``) from ``exc_info``, before it is formatted, so both the log line and
+    the OpenTelemetry record carry them, redacted like every other field."""
+    exc = exception_of(event_dict.get("exc_info"))
+    if exc is not None:
+        event_dict.setdefault("exception_type", error_type(exc))
+        event_dict.setdefault("exception_message", str(exc))
+    return event_dict
+
+
 def _dispatch(logger: WrappedLogger, method_name: str, event_dict: Any) -> Any:
     chain = _state.chain
     if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
         chain = current_chain()
     if LEVELS.get(method_name, logging.INFO) < chain.min_level:
         raise structlog.DropEvent
-    for processor in chain.processors:
-        event_dict = processor(logger, method_name, event_dict)
+    try:
+        for processor in chain.processors:
+            event_dict = processor(logger, method_name, event_dict)
+    except (structlog.DropEvent, ConventionError):
+        raise  # a filter, or strict mode: what the user asked for
+    except Exception as exc:  # a log call must never break the code that makes it
+        return _fallback(chain, method_name, event_dict, exc)
     return event_dict
+
+
+_fallback_warned: list[bool] = []
+
+
+def _text_keys(value: Any, depth: int = 0) -> Any:
+    """Mapping keys as text all the way down (JSON accepts nothing else as a key)."""
+    if depth > 8:
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _text_keys(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_text_keys(v, depth + 1) for v in value]
+    return value
+
+
+def _fallback(chain: Chain, method_name: str, event_dict: Any, exc: Exception) -> str:
+    """A line that still says what happened when a processor or the renderer failed (say, a
+    field JSON cannot encode): keys as text, values by ``repr``, sensitive values redacted."""
+    if not _fallback_warned:
+        _fallback_warned.append(True)
+        _log.warning("obskit: a log event could not be processed (%r); logged as text", exc)
+    try:
+        safe = {str(k): v for k, v in dict(event_dict).items() if k != "exc_info"}
+        safe = dict(chain.redactor(None, method_name, safe))
+        safe.setdefault("level", method_name)
+        return json.dumps(_text_keys(safe), default=repr)
+    except Exception:
+        return json.dumps({"event": str(event_dict.get("event", "")), "level": method_name})
 
 
 _BoundLogger = structlog.make_filtering_bound_logger(logging.NOTSET)

@@ -116,9 +116,7 @@ class Redactor:
             return self.marker  # too deep to inspect: never let it through unread
         if isinstance(value, dict):
             return {
-                k: self.marker
-                if isinstance(k, str) and self.is_sensitive(k)
-                else self._nested(v, depth + 1)
+                k: self.marker if _is_sensitive_key(self, k) else self._nested(v, depth + 1)
                 for k, v in value.items()
             }
         if isinstance(value, (list, tuple)):
@@ -127,3 +125,10 @@ class Redactor:
         if isinstance(value, str):
             return self.scrub(value)
         return value
+
+
+def _is_sensitive_key(redactor: Redactor, key: object) -> bool:
+    """Nested keys may be bytes (decoded as latin-1, which never fails) or anything else."""
+    if isinstance(key, bytes):
+        key = key.decode("latin-1")
+    return isinstance(key, str) and redactor.is_sensitive(key)

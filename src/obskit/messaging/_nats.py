@@ -7,6 +7,7 @@ Publishing needs no helper: ``await nc.publish(subject, data, headers=headers)``
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 from obskit import _semconv as sc
@@ -14,6 +15,8 @@ from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
 
 _JS_ACK: Final = "$JS.ACK."
 MSG_ID_HEADER: Final = "Nats-Msg-Id"
+
+_log = logging.getLogger("obskit.messaging")
 
 
 def read_msg(msg: Any) -> MessageInfo:
@@ -27,15 +30,24 @@ def read_msg(msg: Any) -> MessageInfo:
     )
     reply = msg.reply or ""
     if reply.startswith(_JS_ACK):
-        metadata = msg.metadata
-        delivered = int(metadata.num_delivered)
-        info.attempt = delivered
-        info.redelivered = delivered > 1
-        info.timestamp = metadata.timestamp.timestamp()
-        if info.message_id is None:  # the broker's own identity of the message
-            info.message_id = f"{metadata.stream}:{metadata.sequence.stream}"
-        info.attributes[sc.MESSAGING_CONSUMER_GROUP_NAME] = metadata.consumer
+        _add_jetstream(info, msg)
     return info
+
+
+def _add_jetstream(info: MessageInfo, msg: Any) -> None:
+    """Delivery count, time and stream from the ack subject; a malformed one keeps the rest."""
+    try:
+        metadata = msg.metadata
+    except Exception:
+        _log.debug("obskit: unreadable JetStream metadata in %r", msg.reply)
+        return
+    delivered = int(metadata.num_delivered)
+    info.attempt = delivered
+    info.redelivered = delivered > 1
+    info.timestamp = metadata.timestamp.timestamp()
+    if info.message_id is None:  # the broker's own identity of the message
+        info.message_id = f"{metadata.stream}:{metadata.sequence.stream}"
+    info.attributes[sc.MESSAGING_CONSUMER_GROUP_NAME] = metadata.consumer
 
 
 register_adapter("nats.aio.msg", "Msg", read_msg)
