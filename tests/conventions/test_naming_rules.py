@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from obskit.conventions import MISSING, Finding, Level, Registry, RulesConfig, load_registry
@@ -107,7 +110,9 @@ def test_deprecated_follows_rename_chains(write, tmp_path) -> None:  # type: ign
     assert codes(registry.check("shop.c")) == []
     assert codes(registry.check("shop.gone")) == [("deprecated", V, None)]
     assert codes(registry.check("shop.odd")) == [("deprecated", V, None)]
-    assert registry.check("shop.loop1")[0].suggestion == "shop.loop2"
+    # a loop suggests none of its (deprecated) names: suggesting shop.loop2 made --fix flip
+    assert codes(registry.check("shop.loop1")) == [("deprecated", V, None)]
+    assert codes(registry.check("shop.loop2")) == [("deprecated", V, None)]
     assert registry.resolve("shop.a") == "shop.c"
 
 
@@ -260,3 +265,41 @@ def test_every_rule_code_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "conventions.md").read_text()
     for code, (level, _) in RULES.items():
         assert f"| `{code}` | {level.name.lower()} |" in doc
+
+
+def test_rename_chains_without_a_live_end_suggest_nothing(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write(
+        "dead.yaml",
+        """
+        file_format: definition/2
+        attributes:
+          - {key: app.a, type: string, brief: A., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.b}}
+          - {key: app.b, type: string, brief: B., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.a}}
+          - {key: app.into_loop, type: string, brief: I., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.a}}
+          - {key: app.to_gone, type: string, brief: T., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.gone}}
+          - {key: app.gone, type: string, brief: G., stability: stable,
+             deprecated: {reason: obsoleted}}
+          - {key: app.self, type: string, brief: S., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.self}}
+        metrics:
+          - {name: app.m1, instrument: counter, unit: "1", brief: M., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.m2}}
+          - {name: app.m2, instrument: counter, unit: "1", brief: M., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.m1}}
+        """,
+    )
+    registry = load_registry(tmp_path, semconv=False)
+    for name in ("app.a", "app.b", "app.into_loop", "app.to_gone", "app.self"):
+        findings = registry.check(name)
+        assert codes(findings) == [("deprecated", V, None)], name
+        assert "renamed_to chain loops or ends on a deprecated name" in findings[0].message
+        assert registry.resolve(name) is None, name
+    assert codes(registry.check("app.gone")) == [("deprecated", V, None)]
+    assert registry.resolve("app.gone") == "app.gone"  # not renamed: its own canonical name
+    assert codes(registry.check_metric("app.m1")) == [("deprecated", V, None)]

@@ -233,3 +233,62 @@ def test_registry_is_immutable(model_registry: Registry) -> None:
         model_registry.attributes["x.y"] = model_registry.attributes["server.port"]  # type: ignore[index]
     with pytest.raises(AttributeError):
         model_registry.attributes["server.port"].name = "x"  # type: ignore[misc]
+
+
+def test_rename_cycles_are_load_errors(write: Callable[[str, str], Path]) -> None:
+    path = write(
+        "cycle.yaml",
+        """
+        file_format: definition/2
+        attributes:
+          - {key: app.c, type: string, brief: C., stability: stable}
+          - {key: app.b, type: string, brief: B., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.a}}
+          - {key: app.a, type: string, brief: A., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.b}}
+          - {key: app.into, type: string, brief: I., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.a}}
+        metrics:
+          - {name: app.m, instrument: counter, unit: "1", brief: M., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.m}}
+        """,
+    )
+    registry = load_registry(path.parent, semconv=False)
+    assert registry.errors == (
+        LoadError(
+            path,
+            6,
+            "attribute renamed_to loops: app.a -> app.b -> app.a; none of these names is suggested",
+        ),
+        LoadError(
+            path, 11, "metric renamed_to loops: app.m -> app.m; none of these names is suggested"
+        ),
+    )
+    finding = registry.check("app.a")[0]
+    assert (finding.code, finding.suggestion) == ("deprecated", None)
+
+
+def test_a_rename_cycle_across_files_is_one_error(write: Callable[[str, str], Path]) -> None:
+    first = write(
+        "one.yaml",
+        """
+        file_format: definition/2
+        attributes:
+          - {key: app.a, type: string, brief: A., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.b}}
+        """,
+    )
+    second = write(
+        "two.yaml",
+        """
+        file_format: definition/2
+        attributes:
+          - {key: app.b, type: string, brief: B., stability: stable,
+             deprecated: {reason: renamed, renamed_to: app.a}}
+        """,
+    )
+    registry = load_registry(first.parent, semconv=False)
+    assert [str(e) for e in registry.errors] == [
+        f"{first}:3: attribute renamed_to loops: app.a -> app.b -> app.a (also defined in "
+        f"{second}); none of these names is suggested"
+    ]

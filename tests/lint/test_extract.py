@@ -164,6 +164,25 @@ def test_columns_count_characters_and_keywords_are_spelled() -> None:
     assert use == NameUse("naïve_key", "log_field", "x.py", 1, 15, 24, 1, False, use.spelling)
 
 
+def test_lines_and_columns_count_only_real_line_ends() -> None:
+    # U+2028, form feed, U+0085 ... are line breaks to str.splitlines, not to Python
+    separators = "\u2028\x0c\x1c\x1d\x1e\x85\u2029\x0b"
+    source = f'x = "{separators}"\ny = "é"; span.set_attribute("a.b", 1)\n'
+    [use] = list(extract_names(source, "x.py"))
+    assert (use.line, use.col, use.end_col) == (2, 29, 34)
+    assert source.splitlines()[-1][use.col - 1 : use.end_col - 1] == '"a.b"'
+
+
+def test_a_lone_carriage_return_ends_a_line() -> None:
+    source = 'def f(span):\r    x = "é"\r    span.set_attribute("a.b", 1)\r'
+    assert _names_of(source) == [("a.b", 3, 24)]
+    assert _names_of(source.replace("\r", "\r\n")) == [("a.b", 3, 24)]
+
+
+def _names_of(source: str) -> list[tuple[str, int, int]]:
+    return [(u.name, u.line, u.col) for u in extract_names(source, "x.py")]
+
+
 def test_never_imports_user_code() -> None:
     source = "import sys\nsys.exit('imported!')\nspan.set_attribute('a.b', 1)\n"
     assert [u.name for u in extract_names(source)] == ["a.b"]

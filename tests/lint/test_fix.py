@@ -91,3 +91,79 @@ def test_diff_with_nothing_to_fix_exits_zero(tmp_path: Path, cli: RunCli) -> Non
     source.write_text("x = 1\n")
     result = cli("lint", "--diff", "--no-semconv", source)
     assert (result.code, result.out) == (0, "")
+
+
+def test_fix_counts_lines_as_python_does(tmp_path: Path, cli: RunCli) -> None:
+    # str.splitlines() also breaks at U+2028, form feeds, U+0085 ...; ast line numbers do not
+    source = tmp_path / "seps.py"
+    call = '    span.set_attribute("http.method", "GET")\n'
+    text = 'def f(span):\n    x = "a\u2028b\x0c\x1c\x1d\x1e\x85\u2029\x0bc"\n' + call * 3
+    source.write_bytes(text.encode())
+    diff = cli("lint", "--diff", source)
+    assert "@@ -1,5 +1,5 @@\n" in diff.out
+    assert diff.out.count('\n-    span.set_attribute("http.method", "GET")') == 3
+    result = cli("lint", "--fix", source)
+    fixed = call.replace("http.method", "http.request.method")
+    assert source.read_bytes().decode() == text.replace(call, fixed)
+    assert [line for line in result.out.splitlines() if "fixed" in line] == [
+        f"{source}:{n}:24: fixed 'http.method' -> 'http.request.method'" for n in (3, 4, 5)
+    ]
+
+
+def test_fix_keeps_the_bom_and_line_ends(tmp_path: Path, cli: RunCli) -> None:
+    source = tmp_path / "bom.py"
+    before = (
+        b"\xef\xbb\xbf# caf\xc3\xa9\r\n"
+        b"def f(span):\r\n"
+        b"    span.set_attribute('http.method', 'GET')  # keep\r\n"
+        b"\r\n"
+    )
+    source.write_bytes(before)
+    cli("lint", "--fix", source)
+    assert source.read_bytes() == before.replace(b"'http.method'", b"'http.request.method'")
+
+
+def test_fix_handles_a_lone_carriage_return(tmp_path: Path, cli: RunCli) -> None:
+    source = tmp_path / "cr.py"
+    before = b"def f(span):\r    x = 1\r    span.set_attribute('http.method', 'GET')\r"
+    source.write_bytes(before)
+    result = cli("lint", "--fix", source)
+    assert f"{source}:3:24: fixed 'http.method' -> 'http.request.method'" in result.out
+    assert source.read_bytes() == before.replace(b"'http.method'", b"'http.request.method'")
+
+
+CYCLE = """\
+file_format: definition/2
+attributes:
+  - {key: app.a, type: string, brief: A., stability: stable,
+     deprecated: {reason: renamed, renamed_to: app.b}}
+  - {key: app.b, type: string, brief: B., stability: stable,
+     deprecated: {reason: renamed, renamed_to: app.a}}
+metrics:
+  - {name: app.m1, instrument: counter, unit: "1", brief: M., stability: stable,
+     deprecated: {reason: renamed, renamed_to: app.m2}}
+  - {name: app.m2, instrument: counter, unit: "1", brief: M., stability: stable,
+     deprecated: {reason: renamed, renamed_to: app.m1}}
+"""
+
+
+def test_fix_leaves_rename_cycles_alone(tmp_path: Path, cli: RunCli) -> None:
+    registry = tmp_path / "conventions.yaml"
+    registry.write_text(CYCLE)
+    source = tmp_path / "loop.py"
+    text = (
+        "def f(span, meter):\n"
+        "    span.set_attribute('app.a', 'x')\n"
+        "    meter.create_counter('app.m1')\n"
+    )
+    source.write_text(text)
+    for _ in range(2):  # it used to flip app.a -> app.b -> app.a on every run
+        result = cli("lint", "--fix", "--registry", registry, "--no-semconv", source)
+        assert source.read_text() == text
+        assert ": fixed " not in result.out
+        reason = "its renamed_to chain loops or ends on a deprecated name"
+        assert f"{source}:2:24: not fixed 'app.a': {reason}" in result.out
+        assert f"{source}:3:26: not fixed 'app.m1': {reason}" in result.out
+        assert f"{registry}:3: attribute renamed_to loops: app.a -> app.b -> app.a" in result.err
+        assert f"{registry}:8: metric renamed_to loops: app.m1 -> app.m2 -> app.m1" in result.err
+    assert cli("lint", "--diff", "--registry", registry, "--no-semconv", source).out == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from ._config import RulesConfig
 from ._model import Attribute, Metric
@@ -37,24 +38,43 @@ class Index:
                 return self.attributes[template]
         return None
 
-    def final_name(self, name: str) -> str:
-        """Follow ``renamed_to`` until a name that is not renamed (cycles stop where they loop)."""
-        seen = {name}
-        attribute = self.attributes.get(name)
-        while attribute is not None and attribute.renamed_to and attribute.renamed_to not in seen:
-            name = attribute.renamed_to
-            seen.add(name)
-            attribute = self.attributes.get(name)
-        return name
+    def final_name(self, name: str) -> str | None:
+        """Follow ``renamed_to`` to the live name, or ``None`` (see :func:`follow_renames`)."""
+        return follow_renames(name, self.attributes)
 
-    def final_metric(self, name: str) -> str:
-        seen = {name}
-        metric = self.metrics.get(name)
-        while metric is not None and metric.renamed_to and metric.renamed_to not in seen:
-            name = metric.renamed_to
-            seen.add(name)
-            metric = self.metrics.get(name)
-        return name
+    def final_metric(self, name: str) -> str | None:
+        return follow_renames(name, self.metrics)
+
+
+class _Renamable(Protocol):
+    @property
+    def deprecated(self) -> str | None: ...
+
+    @property
+    def renamed_to(self) -> str | None: ...
+
+
+def follow_renames(name: str, entries: Mapping[str, _Renamable]) -> str | None:
+    """Where the ``renamed_to`` chain from ``name`` ends: the first name that is not renamed.
+
+    A name that is not renamed is its own end. ``None`` when no usable replacement is stated: the
+    chain loops (``a -> b -> a``), or it leads to a name that is itself deprecated with no
+    replacement. Suggesting such a name would only trade one deprecated name for another (and,
+    for a loop, make ``--fix`` flip back and forth).
+    """
+    seen = {name}
+    entry = entries.get(name)
+    renamed = False
+    while entry is not None and entry.renamed_to:
+        name = entry.renamed_to
+        if name in seen:
+            return None
+        seen.add(name)
+        entry = entries.get(name)
+        renamed = True
+    if renamed and entry is not None and entry.deprecated is not None:
+        return None
+    return name
 
 
 def with_log_keys(attributes: Mapping[str, Attribute], prefix: str | None) -> dict[str, Attribute]:

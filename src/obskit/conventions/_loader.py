@@ -382,3 +382,47 @@ def parse_source(source: Path) -> list[ParsedFile]:
 
 def parse_sources(sources: Sequence[Path]) -> list[ParsedFile]:
     return [parsed for source in sources for parsed in parse_source(source)]
+
+
+def rename_cycles(renames: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """Every loop of ``renamed_to`` (name -> new name), once each, from its smallest name.
+
+    A name whose chain only runs into a loop is not part of it: the loop is reported, not each
+    way into it.
+    """
+    cycles: list[tuple[str, ...]] = []
+    done: set[str] = set()
+    for start in sorted(renames):
+        path: list[str] = []
+        position: dict[str, int] = {}
+        name: str | None = start
+        while name is not None and name not in done and name not in position:
+            position[name] = len(path)
+            path.append(name)
+            name = renames.get(name)
+        if name is not None and name in position:
+            cycle = path[position[name] :]
+            first = cycle.index(min(cycle))
+            cycles.append(tuple(cycle[first:] + cycle[:first]))
+        done.update(path)
+    return cycles
+
+
+def rename_cycle_errors(
+    kind: str, renames: Mapping[str, str], where: Mapping[str, tuple[Path, int]]
+) -> list[LoadError]:
+    """One :class:`LoadError` per ``renamed_to`` loop, at the definition of its first name."""
+    errors: list[LoadError] = []
+    for cycle in rename_cycles(renames):
+        path, line = where.get(cycle[0], (Path("<registry>"), 0))
+        files = sorted({str(where[n][0]) for n in cycle if n in where} - {str(path)})
+        also = f" (also defined in {', '.join(files)})" if files else ""
+        chain = " -> ".join((*cycle, cycle[0]))
+        errors.append(
+            LoadError(
+                path,
+                line,
+                f"{kind} renamed_to loops: {chain}{also}; none of these names is suggested",
+            )
+        )
+    return errors

@@ -105,6 +105,11 @@ class Registry:
         )
         return index.final_name(canonical) if canonical else None
 
+    def metric_replacement(self, name: str) -> str | None:
+        """The live metric a (possibly renamed) metric name ends at; ``None`` when its renames
+        loop or end on a deprecated metric (no safe replacement)."""
+        return self._index.final_metric(name)
+
     def log_key(self, name: str) -> str:
         """The keyword-argument spelling of a registered name (derived for unknown names)."""
         attribute = self._index.attributes.get(name)

@@ -35,6 +35,9 @@ RULES: Final[dict[str, tuple[Level, str]]] = {
     "sensitive": (Level.INFORMATION, "marked sensitive: redact or drop before export"),
 }
 
+#: why a ``renamed_to`` gives no suggestion (``Index.final_name`` returned ``None``)
+_DEAD_END: Final = " (its renamed_to chain loops or ends on a deprecated name)"
+
 _PYTHON_TYPES: Final[dict[str, tuple[type, ...]]] = {
     "string": (str,),
     "int": (int,),
@@ -131,7 +134,10 @@ class Rules:
             if final:
                 message = f"'{name}' is deprecated ({attribute.deprecated}): use '{final}'"
             else:
-                message = f"'{name}' is deprecated ({attribute.deprecated}) with no replacement"
+                message = (
+                    f"'{name}' is deprecated ({attribute.deprecated}) with no replacement"
+                    f"{_DEAD_END if attribute.renamed_to else ''}"
+                )
             yield self.finding("deprecated", name, message, final)
         elif attribute.stability is not None and attribute.stability != STABLE:
             yield self.finding(
@@ -246,7 +252,10 @@ class Rules:
             return
         if metric.deprecated is not None:
             final = index.final_metric(name) if metric.renamed_to else None
-            tail = f": use '{final}'" if final else " with no replacement"
+            if final:
+                tail = f": use '{final}'"
+            else:
+                tail = f" with no replacement{_DEAD_END if metric.renamed_to else ''}"
             yield self.finding(
                 "deprecated",
                 name,

@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 
 from ._config import RulesConfig
-from ._loader import parse_sources
+from ._loader import parse_sources, rename_cycle_errors
 from ._model import Attribute, LoadError, Metric
 from ._registry import Registry
 from ._semconv_package import semconv_package
@@ -32,10 +32,24 @@ def load_registry(
         package = semconv_package()
         attributes.update((a.name, a) for a in package.attributes)
         metrics.update((m.name, m) for m in package.metrics)
+    where: dict[str, tuple[Path, int]] = {}
+    metric_where: dict[str, tuple[Path, int]] = {}
     for parsed in parse_sources([Path(source) for source in sources]):
         attributes.update((d.attribute.name, d.attribute) for d in parsed.attributes)
         metrics.update((m.name, m) for m in parsed.metrics)
         errors.extend(parsed.errors)
+        where.update((d.attribute.name, (parsed.path, d.line)) for d in parsed.attributes)
+        metric_lines = {s.name: s.line for s in parsed.signals if s.kind == "metric"}
+        metric_where.update(
+            (m.name, (parsed.path, metric_lines.get(m.name, 0))) for m in parsed.metrics
+        )
+    # a loop can only be seen once every source is merged (it may span files)
+    for kind, table, places in (
+        ("attribute", attributes, where),
+        ("metric", metrics, metric_where),
+    ):
+        renames = {n: e.renamed_to for n, e in table.items() if e.renamed_to}
+        errors.extend(rename_cycle_errors(kind, renames, places))
     return Registry(attributes, metrics, tuple(errors), config)
 
 

@@ -259,12 +259,13 @@ def check_files(
 
 
 def _cover(coverage: Coverage, registry: Registry, pooled: set[str], name: str) -> None:
+    if registry.get(name) is not None:  # (resolve() is None for a name whose renames loop)
+        if name in pooled:
+            coverage.seen.add(name)
+        return
     canonical = registry.resolve(name)
     if canonical is None:
         coverage.unregistered.add(name)
-    elif registry.get(name) is not None:
-        if name in pooled:
-            coverage.seen.add(name)
     elif canonical in pooled and registry.log_key(canonical) == name:
         coverage.seen.add(canonical)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from obskit.lint._baseline import read_baseline, write_baseline
 from obskit.lint._config import ConfigError, add_common_arguments, config_from_args
+from obskit.lint._files import write_source
 from obskit.lint._fix import unified_diff
 from obskit.lint._lint import lint_paths, plan_fixes
 from obskit.lint._report import render
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             if args.diff:
                 sys.stdout.write(unified_diff(plan))
             elif plan.changes:
-                plan.path.write_text(plan.fixed, encoding="utf-8")
+                write_source(plan.path, plan.fixed, bom=plan.bom)
             for change in plan.changes if args.fix else ():
                 print(
                     f"{change.path}:{change.line}:{change.col}: fixed '{change.old}' -> "

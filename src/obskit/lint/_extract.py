@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from obskit.lint import _semconv
+from obskit.lint._files import source_lines
 
 __all__ = ["NO_VALUE", "Kind", "NameUse", "Spelling", "extract_names", "interesting_lines"]
 
@@ -120,8 +121,11 @@ def interesting_lines(text: str) -> list[int]:
     lines: list[int] = []
     line, last = 1, 0
     count = text.count
+    lone_cr = "\r" in text  # a lone "\r" ends a line too (an "\r\n" is counted by its "\n")
     for at in offsets:
         line += count("\n", last, at)
+        if lone_cr:
+            line += count("\r", last, at) - count("\r\n", last, at)
         last = at
         if not lines or lines[-1] != line:
             lines.append(line)
@@ -175,7 +179,7 @@ class _Extractor:
     # -- positions ------------------------------------------------------------------------
     def _col(self, line: int, byte_col: int) -> int:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = source_lines(self.text)
         if 0 < line <= len(self._lines):
             text = self._lines[line - 1]
             if not text.isascii():

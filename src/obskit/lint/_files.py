@@ -15,7 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["SKIPPED_DIRS", "GitIgnore", "Problem", "iter_python_files", "read_source"]
+__all__ = [
+    "SKIPPED_DIRS",
+    "GitIgnore",
+    "Problem",
+    "Source",
+    "iter_python_files",
+    "load_source",
+    "read_source",
+    "source_lines",
+    "write_source",
+]
+
+_BOM: Final = b"\xef\xbb\xbf"
 
 SKIPPED_DIRS: Final = frozenset(
     {
@@ -186,20 +198,44 @@ def _walk(
         stack.extend(reversed(subdirs))
 
 
+def source_lines(text: str) -> list[str]:
+    r"""``text`` split into lines as Python numbers them, each keeping its line end.
+
+    Only ``\r\n``, ``\r`` and ``\n`` end a line (as for ``ast`` and ``tokenize``);
+    ``str.splitlines`` also splits on U+2028, form feeds and other separators, which may appear
+    inside string literals and comments.
+    """
+    return io.StringIO(text, newline="").readlines()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A file's decoded text and whether it started with a UTF-8 byte-order mark."""
+
+    text: str
+    bom: bool = False
+
+
 def read_source(path: Path, *, cookie: bool = True) -> str:
     """The file's text; ``ValueError`` with a reason when it is not Python source text.
 
     UTF-8, or the encoding a PEP 263 ``# -*- coding: ... -*-`` line declares (``cookie=False``
     accepts UTF-8 only: what ``--fix`` can write back unchanged).
     """
+    return load_source(path, cookie=cookie).text
+
+
+def load_source(path: Path, *, cookie: bool = True) -> Source:
+    """Like :func:`read_source`, remembering a UTF-8 BOM so :func:`write_source` can keep it."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ValueError(error.strerror or str(error)) from None
     if b"\0" in data:
         raise ValueError("binary file (contains NUL bytes)")
+    bom = data.startswith(_BOM)
     try:
-        return data.decode("utf-8-sig")
+        return Source(data[len(_BOM) if bom else 0 :].decode("utf-8"), bom)
     except UnicodeDecodeError as error:
         problem = ValueError(f"not UTF-8 text (byte {error.start})")
     if cookie:
@@ -209,7 +245,12 @@ def read_source(path: Path, *, cookie: bool = True) -> str:
             raise problem from None
         if encoding not in ("utf-8", "utf-8-sig"):
             try:
-                return data.decode(encoding)
+                return Source(data.decode(encoding))
             except (UnicodeDecodeError, LookupError):
                 pass
     raise problem
+
+
+def write_source(path: Path, text: str, *, bom: bool = False) -> None:
+    """Write UTF-8 ``text`` back byte for byte: line ends untranslated, the BOM if it had one."""
+    path.write_bytes((_BOM if bom else b"") + text.encode("utf-8"))

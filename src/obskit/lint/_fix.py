@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from obskit.conventions import Registry
+from obskit.conventions import Attribute, Metric, Registry
 from obskit.lint._extract import NameUse, Spelling
+from obskit.lint._files import source_lines
 
 __all__ = ["Change", "FilePlan", "Fixer", "Unfixable", "unified_diff"]
 
@@ -50,6 +51,8 @@ class FilePlan:
     path: Path
     original: str
     fixed: str = ""
+    #: the file started with a UTF-8 byte-order mark (written back with the fix)
+    bom: bool = False
     changes: list[Change] = field(default_factory=list)
     unfixable: list[Unfixable] = field(default_factory=list)
 
@@ -70,24 +73,25 @@ class Fixer:
                 self._aliases[alias] = attribute.name
 
     def _final(self, name: str) -> str:
+        # resolve() is None when the renames loop or end on a deprecated name: nothing to apply
         return self.registry.resolve(name) or name
 
-    def _final_metric(self, name: str) -> str:
-        metrics = self.registry.metrics
-        seen = {name}
-        metric = metrics.get(name)
-        while metric is not None and metric.renamed_to and metric.renamed_to not in seen:
-            name = metric.renamed_to
-            seen.add(name)
-            metric = metrics.get(name)
-        return name
+    def _no_replacement(self, use: NameUse) -> str:
+        registry = self.registry
+        if use.kind == "metric":
+            entry: Attribute | Metric | None = registry.metrics.get(use.name)
+        else:
+            entry = registry.get(self._log_keys.get(use.name, use.name))
+        if entry is not None and entry.renamed_to:
+            return "its renamed_to chain loops or ends on a deprecated name"
+        return "no replacement stated in the registry"
 
     def replacement(self, use: NameUse) -> str | None:
         """The stated new spelling for ``use``, or ``None`` if there is none."""
         name = use.name
         if use.kind == "metric":
-            final = self._final_metric(name)
-            return final if final != name else None
+            final = self.registry.metric_replacement(name)
+            return final if final is not None and final != name else None
         registry = self.registry
         as_key = False
         alias = False
@@ -119,9 +123,7 @@ class Fixer:
             where = (str(path), use.line, use.col, use.name)
             if new is None:
                 if codes.get(id(use), set()) & FIX_CODES:
-                    plan.unfixable.append(
-                        Unfixable(*where, "no replacement stated in the registry")
-                    )
+                    plan.unfixable.append(Unfixable(*where, self._no_replacement(use)))
                 continue
             spelling = use.spelling
             if spelling is None:
@@ -161,7 +163,7 @@ class Fixer:
 
 
 def _apply(text: str, edits: list[tuple[Spelling, str, str, NameUse]]) -> str | None:
-    lines = text.splitlines(keepends=True)
+    lines = source_lines(text)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
@@ -195,8 +197,8 @@ def unified_diff(plan: FilePlan) -> str:
     name = plan.path.as_posix().lstrip("/")
     return "".join(
         difflib.unified_diff(
-            plan.original.splitlines(keepends=True),
-            plan.fixed.splitlines(keepends=True),
+            source_lines(plan.original),
+            source_lines(plan.fixed),
             fromfile=f"a/{name}",
             tofile=f"b/{name}",
         )

@@ -17,7 +17,7 @@ from obskit.lint._baseline import fingerprints
 from obskit.lint._checks import PARSE_ERROR, UNREADABLE, Checker
 from obskit.lint._config import LintConfig
 from obskit.lint._extract import NameUse, extract_names
-from obskit.lint._files import GitIgnore, Problem, iter_python_files, read_source
+from obskit.lint._files import GitIgnore, Problem, iter_python_files, load_source, read_source
 from obskit.lint._fix import FilePlan, Fixer
 from obskit.lint._ignores import ALL, inline_ignores, suppressed
 from obskit.lint._results import LocatedFinding, Summary
@@ -133,7 +133,8 @@ def plan_fixes(
         if isinstance(item, Problem):
             continue
         try:
-            text = read_source(item, cookie=False)
+            source = load_source(item, cookie=False)
+            text = source.text
             uses = list(_uses(item, text))
         except (SyntaxError, ValueError):
             continue  # reported by the lint pass
@@ -141,6 +142,7 @@ def plan_fixes(
             continue
         codes = {id(use): {f.code for f in checker.check(use)} for use in uses}
         plan = fixer.plan(item, text, uses, codes)
+        plan.bom = source.bom
         if plan.changes or plan.unfixable:
             plans.append(plan)
     return plans
