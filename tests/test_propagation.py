@@ -178,3 +178,13 @@ def test_fuzzed_carriers_never_raise_and_never_join_a_bogus_trace(carrier: objec
         values = propagation.header_values(carrier, "traceparent")
         assert len(values) == 1
         assert f"{span_context.trace_id:032x}" in values[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "forwarded"), [("01", "01"), ("03", "03"), ("02", "02"), ("ff", "03"), ("00", "00")]
+)
+def test_level_2_random_flag_is_kept_and_unknown_flags_are_not(flags: str, forwarded: str) -> None:
+    incoming = f"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-{flags}"
+    assert obskit.inject({}, obskit.extract({"traceparent": incoming})) == {
+        "traceparent": incoming[:-2] + forwarded
+    }

@@ -59,6 +59,9 @@ _TRACEPARENT = re.compile(
     r"-(?P<flags>[0-9a-f]{2})(?P<rest>-.*)?"
 )
 _ZERO_TRACE: Final = "0" * 32
+#: the flags Trace Context defines: sampled (0x01) and, since level 2, random trace id (0x02);
+#: other bits are unknown and not propagated
+_KNOWN_FLAGS: Final = 0x03
 _ZERO_SPAN: Final = "0" * 16
 
 
@@ -283,14 +286,14 @@ def parse_traceparent(values: list[str]) -> trace.SpanContext | None:
         trace_id=int(trace_hex, 16),
         span_id=int(span_hex, 16),
         is_remote=True,
-        trace_flags=trace.TraceFlags(int(flags, 16) & 0x01),
+        trace_flags=trace.TraceFlags(int(flags, 16) & _KNOWN_FLAGS),
     )
 
 
 def format_traceparent(span_context: trace.SpanContext) -> str:
     return (
         f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}"
-        f"-{int(span_context.trace_flags) & 0x01:02x}"
+        f"-{int(span_context.trace_flags) & _KNOWN_FLAGS:02x}"
     )
 
 

@@ -67,7 +67,8 @@ def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Tele
     first, second = telemetry.spans
     assert first.kind is SpanKind.CLIENT
     assert seen[0].headers.get_list("traceparent") == [
-        f"00-{first.context.trace_id:032x}-{first.context.span_id:016x}-01"
+        f"00-{first.context.trace_id:032x}-{first.context.span_id:016x}"
+        f"-{int(first.context.trace_flags):02x}"
     ]
     assert seen[1].headers["traceparent"].split("-")[2] == f"{second.context.span_id:016x}"
     assert seen[1].headers["baggage"] == "tenant=t1"

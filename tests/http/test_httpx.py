@@ -48,7 +48,8 @@ def test_a_client_span_is_created_and_its_context_injected(telemetry: Telemetry)
     assert span.attributes[n.HTTP_RESPONSE_STATUS_CODE] == 200
     [request] = seen
     assert request.headers.get_list("traceparent") == [
-        f"00-{span.context.trace_id:032x}-{span.context.span_id:016x}-01"
+        f"00-{span.context.trace_id:032x}-{span.context.span_id:016x}"
+        f"-{int(span.context.trace_flags):02x}"
     ]
     [(attributes, _)] = telemetry.metric_points(n.METRIC_CLIENT_DURATION)
     assert attributes == {  # required and recommended; url.scheme is opt-in for this metric
