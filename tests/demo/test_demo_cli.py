@@ -44,6 +44,8 @@ def test_demo_runs_with_no_set_up_and_reports_exact_counts(tmp_path: Path) -> No
     export = tmp_path / "shop.jsonl"
     result = _demo("--export", str(export))
     assert result.returncode == 0, result.stderr
+    assert "message_failed" not in result.stderr  # logs appear under their spans, not on stderr
+    assert "message_failed" in result.stdout
     assert _summary(result.stdout)[: len(SUMMARY)] == [s.format(broker="memory") for s in SUMMARY]
     assert "the most eventful trace" in result.stdout
     assert "ERROR transient" in result.stdout and "retry #2" in result.stdout

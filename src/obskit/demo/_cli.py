@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 
 __all__ = ["add_arguments", "run"]
@@ -33,7 +34,11 @@ def run(args: argparse.Namespace) -> int:
     from obskit.demo import run_demo
     from obskit.demo._view import console_for, print_waterfall
     from obskit.demo._waterfall import waterfall
+    from obskit.logging import configure_logging
 
+    # The demo shows every log line under the span that wrote it (the OpenTelemetry records);
+    # printing them to stderr as well would only scramble the story above the waterfall.
+    configure_logging(stream=io.StringIO())
     obskit.configure(service_name="obskit-demo", exporter="none", mode="fix")
     try:
         summary = run_demo(
