@@ -131,51 +131,45 @@ DURATION_BUCKETS = (
 AGE_BUCKETS = (0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0)
 
 
+#: (field, name, description, bucket boundaries) of each histogram, all in seconds
+_HISTOGRAMS: tuple[tuple[str, str, str, tuple[float, ...]], ...] = (
+    ("process_duration", sc.METRIC_PROCESS_DURATION, "Duration of processing operation.",
+     DURATION_BUCKETS),
+    ("message_age", sc.OBSKIT_MESSAGE_AGE,
+     "Time from the producer sending a message to its processing.", AGE_BUCKETS),
+    ("http_server_duration", sc.METRIC_HTTP_SERVER_DURATION, "Duration of HTTP server requests.",
+     DURATION_BUCKETS),
+    ("http_client_duration", sc.METRIC_HTTP_CLIENT_DURATION, "Duration of HTTP client requests.",
+     DURATION_BUCKETS),
+)  # fmt: skip
+
+#: (name, tally, description) of each pre-aggregated message count
+_COUNTS = (
+    (sc.METRIC_CONSUMED_MESSAGES, consumed_tally,
+     "Number of messages that were delivered to the application."),
+    (sc.METRIC_SENT_MESSAGES, sent_tally,
+     "Number of messages producer attempted to send to the broker."),
+)  # fmt: skip
+
+
 def instruments() -> Instruments:
     """Metric instruments of the current global meter provider, created once per provider."""
     provider = _metrics_module._METER_PROVIDER if _FAST else metrics.get_meter_provider()
     if _instrument_cache[0] is not provider or _instrument_cache[1] is None:
         meter: Meter = metrics.get_meter(_SCOPE, _VERSION)
-        _instrument_cache[:] = [
-            provider,
-            Instruments(
-                process_duration=meter.create_histogram(
-                    sc.METRIC_PROCESS_DURATION,
-                    unit="s",
-                    description="Duration of processing operation.",
-                    explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
-                ),
-                message_age=meter.create_histogram(
-                    sc.OBSKIT_MESSAGE_AGE,
-                    unit="s",
-                    description="Time from the producer sending a message to its processing.",
-                    explicit_bucket_boundaries_advisory=list(AGE_BUCKETS),
-                ),
-                http_server_duration=meter.create_histogram(
-                    sc.METRIC_HTTP_SERVER_DURATION,
-                    unit="s",
-                    description="Duration of HTTP server requests.",
-                    explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
-                ),
-                http_client_duration=meter.create_histogram(
-                    sc.METRIC_HTTP_CLIENT_DURATION,
-                    unit="s",
-                    description="Duration of HTTP client requests.",
-                    explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
-                ),
-            ),
-        ]
-        meter.create_observable_counter(
-            sc.METRIC_CONSUMED_MESSAGES,
-            callbacks=[consumed_tally.observe],
-            unit="{message}",
-            description="Number of messages that were delivered to the application.",
-        )
-        meter.create_observable_counter(
-            sc.METRIC_SENT_MESSAGES,
-            callbacks=[sent_tally.observe],
-            unit="{message}",
-            description="Number of messages producer attempted to send to the broker.",
-        )
+        histograms = {
+            field: meter.create_histogram(
+                name,
+                unit="s",
+                description=description,
+                explicit_bucket_boundaries_advisory=list(buckets),
+            )
+            for field, name, description, buckets in _HISTOGRAMS
+        }
+        for name, tally, description in _COUNTS:
+            meter.create_observable_counter(
+                name, callbacks=[tally.observe], unit="{message}", description=description
+            )
+        _instrument_cache[:] = [provider, Instruments(**histograms)]
     result: Instruments = _instrument_cache[1]
     return result
