@@ -139,3 +139,24 @@ def test_capture_can_be_used_many_times() -> None:
         with capture() as inner:
             work()
     assert len(outer.spans) == 2 and len(inner.spans) == 1
+
+
+def test_only_the_handlers_that_failed_get_the_message_again(bus: InMemoryBus) -> None:
+    calls: list[tuple[str, int]] = []
+
+    def handler(name: str, fails: bool) -> Any:
+        def handle(message: BusMessage) -> None:
+            calls.append((name, message.attempt))
+            if fails:
+                raise TransientError(name)
+
+        return handle
+
+    bus.max_attempts = 2
+    bus.subscribe("q", handler("ok", False))
+    bus.subscribe("q", handler("bad1", True))
+    bus.subscribe("q", handler("bad2", True))
+    bus.publish("q", b"x")
+    bus.drain()
+    assert calls == [("ok", 1), ("bad1", 1), ("bad2", 1), ("bad1", 2), ("bad2", 2)]
+    assert len(bus.dead_letters) == 1  # one message, dead-lettered once

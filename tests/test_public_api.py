@@ -89,3 +89,15 @@ def test_the_type_checked_usage_example_runs() -> None:
     import runpy
 
     runpy.run_path(str(Path(__file__).parent / "typing" / "api_usage.py"), run_name="__main__")
+
+
+def test_the_cli_works_without_docstrings_and_says_usage_errors_on_stderr() -> None:
+    import subprocess
+    import sys
+
+    helped = subprocess.run(
+        [sys.executable, "-OO", "-m", "obskit.cli", "--help"], capture_output=True, text=True
+    )
+    assert helped.returncode == 0 and "usage: obskit" in helped.stdout
+    bare = subprocess.run([sys.executable, "-m", "obskit.cli"], capture_output=True, text=True)
+    assert bare.returncode == 2 and bare.stdout == "" and "usage: obskit" in bare.stderr

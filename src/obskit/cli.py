@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+_DESCRIPTION = "The obskit command: lint, check, drift, conventions, view and demo."
+
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("obskit.demo._cli", "run the example shop and show what obskit exposes"),
@@ -27,7 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="obskit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="obskit", description=_DESCRIPTION)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in SUBCOMMANDS.items():
@@ -45,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0) if exit_.code in (0, None) else 2
     if args.command is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)  # a usage error: no subcommand
         return 2
     module = importlib.import_module(SUBCOMMANDS[args.command][0])
     return int(module.run(args))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,35 @@ def test_view_command(export: Path) -> None:
         timeout=60,
     )
     assert missing.returncode == 2 and "no single trace" in missing.stderr
+
+
+def _span(span_id: str, parent: str, name: str = "op", **attributes: object) -> Any:
+    return _otlp_json.SpanRecord(
+        trace_id="a" * 32, span_id=span_id, parent_span_id=parent, name=name, kind=1,
+        start_unix_nano=int(span_id, 16), end_unix_nano=int(span_id, 16) + 10, service="svc",
+        attributes=dict(attributes),
+    )  # fmt: skip
+
+
+def test_spans_in_a_parent_loop_and_very_deep_traces_are_all_drawn() -> None:
+    looped = [
+        _span("0000000000000001", ""),
+        _span("0000000000000002", "0000000000000003"),
+        _span("0000000000000003", "0000000000000002"),
+        _span("0000000000000004", "0000000000000004"),
+    ]
+    deep = [_span(f"{i + 1:016x}", f"{i:016x}" if i else "") for i in range(1500)]
+    for spans, count in ((looped, 4), (deep, 1500)):
+        chart = waterfall(_otlp_json.TelemetryFile(spans=spans), "a" * 32)
+        assert len(chart.rows) == count
+        assert len({row.span.span_id for row in chart.rows}) == count
+
+
+def test_no_value_can_break_out_of_the_html_data_block() -> None:
+    from obskit.demo._html import render_html
+
+    hostile = _span("0000000000000001", "", name="</script><script>alert(1)</script>",
+                    x="<!--<script>", y="a & b")  # fmt: skip
+    page = render_html(waterfall(_otlp_json.TelemetryFile(spans=[hostile]), "a" * 32))
+    data_block = page.split('type="application/json"', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data_block.split(">", 1)[1] and "&" not in data_block

@@ -161,7 +161,13 @@ def render_html(waterfall: Waterfall, *, other_traces: list[str] | None = None) 
     colors = {s: _service_color(i) for i, s in enumerate(waterfall.services)}
     spans = {row.span.span_id: row.span for row in waterfall.rows}
     data = {row.span.span_id: _span_data(row, spans) for row in waterfall.rows}
-    payload = json.dumps(data, default=str).replace("</", "<\\/")
+    # JSON inside <script>: escape <, > and & so no value can open a comment or close the block
+    payload = (
+        json.dumps(data, default=str)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     rows = "".join(_row_html(row, colors) for row in waterfall.rows)
     others = "".join(f"<li><code>{_e(t)}</code></li>" for t in other_traces or [])
     duration = format_duration(waterfall.duration_nano)

@@ -141,24 +141,37 @@ def waterfall(telemetry: TelemetryFile, trace_id: str) -> Waterfall:
     everything = {s.span_id: s for s in telemetry.spans}
     rows: list[Row] = []
 
-    def visit(span: SpanRecord, depth: int) -> None:
-        rows.append(
-            Row(
-                depth=depth,
-                span=span,
-                offset=(span.start_unix_nano - start) / total,
-                width=span.duration_nano / total,
-                flags=flags(span),
-                outcome=outcome(span),
-                logs=tuple(telemetry.logs_for(span.span_id)),
-                links=tuple((link, everything.get(link.span_id)) for link in span.links),
-                note=_note(span),
-            )
+    def row(span: SpanRecord, depth: int) -> Row:
+        return Row(
+            depth=depth,
+            span=span,
+            offset=(span.start_unix_nano - start) / total,
+            width=span.duration_nano / total,
+            flags=flags(span),
+            outcome=outcome(span),
+            logs=tuple(telemetry.logs_for(span.span_id)),
+            links=tuple((link, everything.get(link.span_id)) for link in span.links),
+            note=_note(span),
         )
-        for child in sorted(children.get(span.span_id, []), key=lambda s: s.start_unix_nano):
-            visit(child, depth + 1)
 
-    for root in sorted(roots, key=lambda s: s.start_unix_nano):
-        visit(root, 0)
+    def by_start(group: Sequence[SpanRecord]) -> list[SpanRecord]:
+        return sorted(group, key=lambda s: s.start_unix_nano)
+
+    # Depth-first with an explicit stack (a deep trace cannot exhaust the recursion limit);
+    # spans caught in a parent loop are never reached from a root, so they start trees too.
+    seen: set[str] = set()
+    pending = by_start(roots)
+    while pending:
+        stack = [(pending.pop(0), 0)]
+        while stack:
+            span, depth = stack.pop()
+            if span.span_id in seen:
+                continue
+            seen.add(span.span_id)
+            rows.append(row(span, depth))
+            kids = by_start(children.get(span.span_id, []))
+            stack.extend((child, depth + 1) for child in reversed(kids))
+        if not pending:
+            pending = by_start([s for s in spans if s.span_id not in seen])
     services = tuple(dict.fromkeys(row.span.service for row in rows))
     return Waterfall(trace_id, start, end - start, tuple(rows), services)

@@ -78,7 +78,8 @@ class InMemoryBus:
 
     def __init__(self, *, max_attempts: int = 3) -> None:
         self.max_attempts = max_attempts
-        self._queue: deque[BusMessage] = deque()
+        # each entry: the message, and the handlers still to get it (None: every subscriber)
+        self._queue: deque[tuple[BusMessage, tuple[Handler, ...] | None]] = deque()
         self._subscribers: dict[str, list[Handler]] = {}
         self._sent: list[BusMessage] = []
         self.dead_letters: list[tuple[BusMessage, BaseException]] = []
@@ -102,14 +103,14 @@ class InMemoryBus:
         ) as carrier:
             message = BusMessage(destination, body, carrier, message_id)
         with self._lock:
-            self._queue.append(message)
+            self._queue.append((message, None))
             self._sent.append(message)
         return message
 
     def deliver(self, message: BusMessage) -> None:
         """Put a message on the queue as is (a test replaying, delaying or reordering)."""
         with self._lock:
-            self._queue.append(message)
+            self._queue.append((message, None))
 
     def sent(self, destination: str | None = None) -> list[BusMessage]:
         """Every message published (to ``destination``), in order."""
@@ -117,32 +118,46 @@ class InMemoryBus:
 
     def pending(self) -> list[BusMessage]:
         with self._lock:
-            return list(self._queue)
+            return [message for message, _ in self._queue]
 
     def take(self, destination: str) -> list[BusMessage]:
         """Remove and return the queued messages for ``destination`` (to redeliver them later)."""
         with self._lock:
-            taken = [m for m in self._queue if m.destination == destination]
-            self._queue = deque(m for m in self._queue if m.destination != destination)
+            taken = [m for m, _ in self._queue if m.destination == destination]
+            self._queue = deque(e for e in self._queue if e[0].destination != destination)
         return taken
 
     def drain(self, *, limit: int = 10_000) -> int:
-        """Deliver queued messages (and what handlers publish) until none are left."""
+        """Deliver queued messages (and what handlers publish) until none are left.
+
+        Like consumer groups on a real broker, each subscriber settles a message on its own: a
+        handler that raised gets it again (``attempt`` + 1); the others do not.
+        """
         delivered = 0
         while delivered < limit:
             with self._lock:
                 if not self._queue:
                     return delivered
-                message = self._queue.popleft()
+                message, targets = self._queue.popleft()
             delivered += 1
-            for handler in self._subscribers.get(message.destination, ()):
+            failed: list[Handler] = []
+            error: BaseException | None = None
+            handlers = (
+                self._subscribers.get(message.destination, ()) if targets is None else targets
+            )
+            for handler in handlers:
                 try:
                     handler(message)
                 except Exception as exc:
-                    self._retry(message, exc)
+                    failed.append(handler)
+                    error = error or exc
+            if error is not None:
+                self._retry(message, tuple(failed), error)
         return delivered
 
-    def _retry(self, message: BusMessage, exc: BaseException) -> None:
+    def _retry(
+        self, message: BusMessage, handlers: tuple[Handler, ...], exc: BaseException
+    ) -> None:
         if message.attempt >= self.max_attempts:
             self.dead_letters.append((message, exc))
             return
@@ -155,4 +170,4 @@ class InMemoryBus:
             message.published_at,
         )
         with self._lock:
-            self._queue.append(again)
+            self._queue.append((again, handlers))
