@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.lint.conftest import RunCli
 
 
@@ -43,3 +45,29 @@ def test_unreadable_baseline_is_a_usage_error(shop: Path, cli: RunCli) -> None:
     assert result.code == 2
     assert "not JSON" in result.err
     assert cli("lint", "--baseline", shop / "missing.json").code == 2
+
+
+def test_baseline_matches_from_another_directory_and_with_absolute_paths(
+    shop: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    baseline = shop / "obskit-baseline.json"
+    assert cli("lint", ".", "--baseline", "obskit-baseline.json", "--write-baseline").code == 0
+    paths = {entry["path"] for entry in json.loads(baseline.read_text())["findings"]}
+    assert "legacy/old.py" in paths
+
+    absolute = cli("lint", shop, "--baseline", baseline)
+    assert absolute.code == 0, absolute.out
+    assert "16 in baseline" in absolute.out, absolute.out
+
+    monkeypatch.chdir(shop / "orders")
+    below = cli("lint", "..", "--baseline", "../obskit-baseline.json")
+    assert below.code == 0, below.out
+    assert "16 in baseline" in below.out
+
+    # a new finding is still new, whichever way the path is spelled
+    service = shop / "orders" / "service.py"
+    with service.open("a") as handle:
+        handle.write('\n\ndef more(span):\n    span.set_attribute("http.method", "PUT")\n')
+    new = cli("lint", shop, "--baseline", baseline)
+    assert new.code == 1
+    assert new.out.startswith(f"{service}:")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from obskit.lint import observations
 from tests.lint.conftest import SAMPLES, RunCli
@@ -89,3 +92,46 @@ def test_unreadable_and_invalid_files(tmp_path: Path, cli: RunCli) -> None:
     assert f"{tmp_path / 'missing.json'}:1:1: unreadable cannot read" in result.out
     assert result.code == 1
     assert cli("check").code == 2
+
+
+def test_non_object_items_are_skipped_not_a_traceback(tmp_path: Path, cli: RunCli) -> None:
+    shapes = {
+        "resource.json": '{"resourceSpans":["oops"]}',
+        "span.json": '{"resourceSpans":[{"scopeSpans":[{"spans":["oops"]}]}]}',
+        "weaver.json": '[{"span":{"span_events":["e"]}}]',
+        "deep.json": json.dumps(
+            {
+                "resourceSpans": [
+                    {"scopeSpans": [{"spans": [{"events": [1], "links": [None]}, "x"]}]}
+                ],
+                "resourceLogs": [{"scopeLogs": ["x", {"logRecords": [3]}]}],
+                "resourceMetrics": [
+                    {"scopeMetrics": [{"metrics": [[], {"sum": {"dataPoints": [0]}}]}]}
+                ],
+            }
+        ),
+        "weaver-more.json": '[{"span":{"span_links":[1]}},{"metric":{"data_points":["p"]}}]',
+    }
+    for name, text in shapes.items():
+        path = tmp_path / name
+        path.write_text(text)
+        result = cli("check", path, "--config", CONFIG)
+        assert result.code == 0, (name, result)
+        assert result.out.endswith("0 violation, 0 improvement, 0 information; 0 dynamic names\n")
+
+
+def test_unexpected_decoding_errors_are_parse_errors(
+    tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import obskit.lint._check as check
+
+    def broken(text: str) -> Iterator[object]:
+        raise AttributeError("'str' object has no attribute 'get'")
+        yield
+
+    monkeypatch.setattr(check, "observations", broken)
+    path = tmp_path / "odd.json"
+    path.write_text("{}")
+    result = cli("check", path, "--config", CONFIG)
+    assert result.code == 1
+    assert f"{path}:1:1: parse_error unexpected structure: AttributeError:" in result.out

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+from obskit.lint._drift import inventory, service_names
 from tests.lint.conftest import SAMPLES, RunCli
 
 ORDERS = SAMPLES / "services" / "orders"
@@ -54,3 +57,37 @@ def test_one_service_has_no_single_service_noise(cli: RunCli) -> None:
 
 def test_missing_directory_is_a_usage_error(cli: RunCli) -> None:
     assert cli("drift", SAMPLES / "nope").code == 2
+
+
+def test_services_sharing_a_directory_name_stay_apart(tmp_path: Path, cli: RunCli) -> None:
+    first, second = tmp_path / "team1" / "api", tmp_path / "team2" / "api"
+    shutil.copytree(ORDERS, first)
+    shutil.copytree(BILLING, second)
+    result = cli("drift", first, second, "--config", CONFIG, "--format", "json")
+    report = json.loads(result.out)
+    assert set(report["services"]) == {"team1/api", "team2/api"}
+    assert report["services"]["team1/api"]["names"] == 5
+    assert report["findings"][0]["spellings"] == {
+        "app.order.id": {"team1/api": [f"{first / 'app.py'}:11"]},
+        "app.orderId": {"team2/api": [f"{second / 'app.py'}:11"]},
+    }
+    singles = [f["message"] for f in report["findings"] if f["code"] == "drift_single_service"]
+    assert singles == [
+        "attribute 'app.invoice.id' is used only by team2/api",
+        "attribute 'app.order.retries' is used only by team1/api",
+    ]
+    text = cli("drift", first, second, "--config", CONFIG)
+    assert "obskit drift: 2 services;" in text.out
+
+
+def test_service_names_use_the_shortest_distinguishing_suffix(tmp_path: Path) -> None:
+    roots = [
+        tmp_path / "a" / "x" / "api",
+        tmp_path / "b" / "x" / "api",
+        tmp_path / "c" / "api",
+        tmp_path / "web",
+    ]
+    for root in roots:
+        root.mkdir(parents=True)
+    names = service_names([inventory(root) for root in roots])
+    assert names == ["a/x/api", "b/x/api", "c/api", "web"]

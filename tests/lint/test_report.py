@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from obskit.conventions import Finding, Level
 from obskit.lint import LocatedFinding, render_github, render_sarif, render_text
@@ -26,6 +27,14 @@ SARIF_STRUCTURE = {
                 "type": "object",
                 "required": ["tool", "results"],
                 "properties": {
+                    "originalUriBaseIds": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["uri"],
+                            "properties": {"uri": {"type": "string", "pattern": "^file:.*/$"}},
+                        },
+                    },
                     "tool": {
                         "type": "object",
                         "required": ["driver"],
@@ -91,7 +100,10 @@ SARIF_STRUCTURE = {
                                                     "artifactLocation": {
                                                         "type": "object",
                                                         "required": ["uri"],
-                                                        "properties": {"uri": {"type": "string"}},
+                                                        "properties": {
+                                                            "uri": {"type": "string"},
+                                                            "uriBaseId": {"type": "string"},
+                                                        },
                                                     },
                                                     "region": {
                                                         "type": "object",
@@ -139,14 +151,54 @@ def test_sarif_from_the_cli_is_valid(shop: Path, cli: RunCli) -> None:
     assert first["level"] == "error"
     assert rules[first["ruleIndex"]]["id"] == "deprecated"
     assert first["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "legacy/old.py"},
+        "artifactLocation": {"uri": "legacy/old.py", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 6, "startColumn": 24, "endColumn": 37},
     }
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": shop.resolve().as_uri() + "/"}}
     levels = {r["ruleId"]: r["level"] for r in run["results"]}
     assert levels["missing_attribute"] == "warning"
     assert len(run["results"]) == 16
     assert result.err.startswith("obskit: ")  # the summary stays out of the SARIF document
     assert result.code == 1
+
+
+def _sarif_locations(paths: list[str]) -> list[dict[str, str]]:
+    findings = [LocatedFinding(Finding("c", Level.VIOLATION, "n", "m"), p) for p in paths]
+    document = json.loads(render_sarif(findings))
+    jsonschema.validate(document, SARIF_STRUCTURE)
+    run = document["runs"][0]
+    return [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+
+
+def test_sarif_uris_are_encoded_and_relative_to_srcroot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "my project"
+    (project / "sub dir").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    outside = tmp_path / "other #1" / "x.py"
+    paths = [
+        "./sub dir/a #1.py",
+        "100%.py",
+        str(project / "sub dir" / "b.py"),
+        "sub dir/../c.py",
+        str(outside),
+        "../other #1/x.py",
+        "legacy\\old.py",
+        "C:\\src\\app.py",
+    ]
+    srcroot = "%SRCROOT%"
+    assert _sarif_locations(paths) == [
+        {"uri": "sub%20dir/a%20%231.py", "uriBaseId": srcroot},
+        {"uri": "100%25.py", "uriBaseId": srcroot},
+        {"uri": "sub%20dir/b.py", "uriBaseId": srcroot},
+        {"uri": "c.py", "uriBaseId": srcroot},
+        {"uri": outside.resolve().as_uri()},
+        {"uri": outside.resolve().as_uri()},
+        {"uri": "legacy/old.py", "uriBaseId": srcroot},
+        {"uri": "file:///C:/src/app.py"},
+    ]
+    assert "%20%231" in outside.resolve().as_uri()
 
 
 def test_empty_sarif_is_still_a_valid_run() -> None:

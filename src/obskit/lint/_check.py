@@ -75,8 +75,12 @@ def _get(obj: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _items(value: object) -> Iterator[Mapping[str, Any]]:
+    """The objects in a JSON list; anything else (a non-list, a string item, ...) is skipped."""
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping):
+                yield item
 
 
 def _otlp_value(value: object) -> object:
@@ -90,40 +94,40 @@ def _otlp_value(value: object) -> object:
 def _otlp_attributes(
     attributes: object, kind: Kind, line: int, context: str
 ) -> Iterator[Observation]:
-    for item in _list(attributes):
-        if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+    for item in _items(attributes):
+        if isinstance(item.get("key"), str):
             yield Observation(item["key"], kind, _otlp_value(item.get("value")), line, context)
 
 
 def _otlp(document: Mapping[str, Any], line: int) -> Iterator[Observation]:
-    for resource_spans in _list(_get(document, "resourceSpans", "resource_spans")):
+    for resource_spans in _items(_get(document, "resourceSpans", "resource_spans")):
         yield from _resource(resource_spans, line)
         scopes = _get(resource_spans, "scopeSpans", "scope_spans", "instrumentationLibrarySpans")
-        for scope in _list(scopes):
-            for span in _list(_get(scope, "spans")):
+        for scope in _items(scopes):
+            for span in _items(_get(scope, "spans")):
                 where = f"span '{span.get('name', '')}'"
                 yield from _otlp_attributes(span.get("attributes"), "attribute", line, where)
-                for event in _list(span.get("events")):
+                for event in _items(span.get("events")):
                     name = event.get("name")
                     context = f"event '{name}' of {where}"
                     if isinstance(name, str) and name:
                         yield Observation(name, "event", NO_VALUE, line, where)
                     yield from _otlp_attributes(event.get("attributes"), "attribute", line, context)
-                for link in _list(span.get("links")):
+                for link in _items(span.get("links")):
                     context = f"link of {where}"
                     yield from _otlp_attributes(link.get("attributes"), "attribute", line, context)
-    for resource_logs in _list(_get(document, "resourceLogs", "resource_logs")):
+    for resource_logs in _items(_get(document, "resourceLogs", "resource_logs")):
         yield from _resource(resource_logs, line)
-        for scope in _list(_get(resource_logs, "scopeLogs", "scope_logs")):
-            for record in _list(_get(scope, "logRecords", "log_records")):
+        for scope in _items(_get(resource_logs, "scopeLogs", "scope_logs")):
+            for record in _items(_get(scope, "logRecords", "log_records")):
                 body = _otlp_value(record.get("body"))
                 label = _get(record, "eventName", "event_name") or body
                 where = f"log '{label}'" if isinstance(label, str) and label else "log record"
                 yield from _otlp_attributes(record.get("attributes"), "log_field", line, where)
-    for resource_metrics in _list(_get(document, "resourceMetrics", "resource_metrics")):
+    for resource_metrics in _items(_get(document, "resourceMetrics", "resource_metrics")):
         yield from _resource(resource_metrics, line)
-        for scope in _list(_get(resource_metrics, "scopeMetrics", "scope_metrics")):
-            for metric in _list(scope.get("metrics")):
+        for scope in _items(_get(resource_metrics, "scopeMetrics", "scope_metrics")):
+            for metric in _items(scope.get("metrics")):
                 name = metric.get("name")
                 where = f"metric '{name}'"
                 if isinstance(name, str):
@@ -131,7 +135,7 @@ def _otlp(document: Mapping[str, Any], line: int) -> Iterator[Observation]:
                 for shape in ("sum", "gauge", "histogram", "exponentialHistogram", "summary"):
                     data = metric.get(shape)
                     if isinstance(data, Mapping):
-                        for point in _list(_get(data, "dataPoints", "data_points")):
+                        for point in _items(_get(data, "dataPoints", "data_points")):
                             attributes = point.get("attributes")
                             yield from _otlp_attributes(attributes, "attribute", line, where)
 
@@ -145,8 +149,8 @@ def _resource(container: Mapping[str, Any], line: int) -> Iterator[Observation]:
 def _weaver_attributes(
     attributes: object, kind: Kind, line: int, context: str
 ) -> Iterator[Observation]:
-    for item in _list(attributes):
-        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+    for item in _items(attributes):
+        if isinstance(item.get("name"), str):
             value = item["value"] if item.get("value") is not None else NO_VALUE
             yield Observation(item["name"], kind, value, line, context)
 
@@ -157,13 +161,13 @@ def _weaver(sample: Mapping[str, Any], line: int) -> Iterator[Observation]:
         span = sample["span"]
         where = f"span '{span.get('name', '')}'"
         yield from _weaver_attributes(span.get("attributes"), "attribute", line, where)
-        for event in _list(span.get("span_events")):
+        for event in _items(span.get("span_events")):
             name = event.get("name")
             if isinstance(name, str) and name:
                 yield Observation(name, "event", NO_VALUE, line, where)
             context = f"event '{name}' of {where}"
             yield from _weaver_attributes(event.get("attributes"), "attribute", line, context)
-        for link in _list(span.get("span_links")):
+        for link in _items(span.get("span_links")):
             context = f"link of {where}"
             yield from _weaver_attributes(link.get("attributes"), "attribute", line, context)
     elif isinstance(sample.get("log"), Mapping):
@@ -177,7 +181,7 @@ def _weaver(sample: Mapping[str, Any], line: int) -> Iterator[Observation]:
         where = f"metric '{name}'"
         if isinstance(name, str):
             yield Observation(name, "metric", NO_VALUE, line, where)
-        for point in _list(metric.get("data_points")):
+        for point in _items(metric.get("data_points")):
             yield from _weaver_attributes(point.get("attributes"), "attribute", line, where)
     elif isinstance(sample.get("resource"), Mapping):
         attributes = sample["resource"].get("attributes")
@@ -238,6 +242,10 @@ def check_files(
             continue
         except ValueError as error:
             result.findings.append(_problem(PARSE_ERROR, name, str(error)))
+            continue
+        except (AttributeError, TypeError) as error:  # a shape the decoder did not expect
+            message = f"unexpected structure: {type(error).__name__}: {error}"
+            result.findings.append(_problem(PARSE_ERROR, name, message))
             continue
         summary.files += 1
         for item in seen:

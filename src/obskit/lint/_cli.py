@@ -79,7 +79,12 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             return _error(str(error))
     result = lint_paths(
-        paths, config, registry=registry, report_dynamic=args.report_dynamic, baseline=baseline
+        paths,
+        config,
+        registry=registry,
+        report_dynamic=args.report_dynamic,
+        baseline=baseline,
+        baseline_root=args.baseline.parent if args.baseline is not None else None,
     )
     if args.write_baseline:
         write_baseline(args.baseline, result.unbaselined)

@@ -18,7 +18,7 @@ from obskit.conventions import Finding, Level, Registry
 from obskit.lint._extract import NO_VALUE, NameUse, extract_names
 from obskit.lint._files import GitIgnore, Problem, iter_python_files, read_source
 
-__all__ = ["DriftItem", "Inventory", "find_drift", "inventory", "normalise"]
+__all__ = ["DriftItem", "Inventory", "find_drift", "inventory", "normalise", "service_names"]
 
 SYNONYM: Final = "drift_synonym"
 TYPES: Final = "drift_type"
@@ -37,7 +37,10 @@ def normalise(name: str) -> str:
 
 @dataclass(slots=True)
 class Inventory:
-    """Every literal name one service emits (service name = its directory's name)."""
+    """Every literal name one service emits (service name = its directory's name).
+
+    Services whose directories share a name are told apart by :func:`service_names`.
+    """
 
     service: str
     root: Path
@@ -59,6 +62,38 @@ def inventory(root: Path) -> Inventory:
         except (SyntaxError, ValueError) as error:
             found.problems.append(f"{item}: {error}")
     return found
+
+
+def _suffixes(inv: Inventory) -> tuple[str, ...]:
+    try:
+        root = inv.root.resolve()
+    except (OSError, RuntimeError):
+        root = inv.root.absolute()
+    parts = root.parts[1:] if root.anchor else root.parts
+    return tuple(parts) or (inv.service,)
+
+
+def service_names(inventories: Sequence[Inventory]) -> list[str]:
+    """Each service's name: its directory's name, or where two share one, the shortest path
+    suffix that tells them apart (``team1/api``, ``team2/api``)."""
+    names = [inv.service for inv in inventories]
+    parts = [_suffixes(inv) for inv in inventories]
+    depth = [1] * len(names)
+    changed = True
+    while changed:
+        changed = False
+        groups: dict[str, list[int]] = defaultdict(list)
+        for index, name in enumerate(names):
+            groups[name].append(index)
+        for members in groups.values():
+            if len({parts[i] for i in members}) < 2:
+                continue  # unique, or one directory given twice
+            for index in members:
+                if depth[index] < len(parts[index]):
+                    depth[index] += 1
+                    names[index] = "/".join(parts[index][-depth[index] :])
+                    changed = True
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +137,13 @@ def find_drift(inventories: Sequence[Inventory], registry: Registry) -> list[Dri
     """Synonyms and type conflicts across (and within) services, then single-service names."""
     groups: dict[tuple[str, str], list[tuple[str, NameUse]]] = defaultdict(list)
     concepts: dict[tuple[str, str], str] = {}
-    for inv in inventories:
+    for inv, service in zip(inventories, service_names(inventories), strict=True):
         for use in inv.uses:
             family = _family(use)
             resolved = registry.resolve(use.name) if family in ("attribute", "log field") else None
             concept = resolved or use.name
             key = (family, normalise(concept))
-            groups[key].append((inv.service, use))
+            groups[key].append((service, use))
             if resolved or key not in concepts:
                 concepts[key] = concept
     items: list[DriftItem] = []

@@ -9,7 +9,15 @@ from collections import Counter
 from pathlib import Path
 
 from obskit.lint._config import ConfigError, add_common_arguments, config_from_args
-from obskit.lint._drift import SINGLE, SYNONYM, TYPES, DriftItem, find_drift, inventory
+from obskit.lint._drift import (
+    SINGLE,
+    SYNONYM,
+    TYPES,
+    DriftItem,
+    find_drift,
+    inventory,
+    service_names,
+)
 from obskit.lint._report import render
 from obskit.lint._results import LocatedFinding
 
@@ -47,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"obskit drift: error: {error}", file=sys.stderr)
         return 2
     inventories = [inventory(path) for path in args.paths]
+    for inv, name in zip(inventories, service_names(inventories), strict=True):
+        inv.service = name
     for inv in inventories:
         for problem in inv.problems:
             print(f"obskit drift: {inv.service}: {problem}", file=sys.stderr)

@@ -53,8 +53,13 @@ def lint_paths(
     registry: Registry | None = None,
     report_dynamic: bool = False,
     baseline: frozenset[str] = frozenset(),
+    baseline_root: Path | None = None,
 ) -> LintResult:
-    """Lint every Python file under ``paths`` with one registry and rule set."""
+    """Lint every Python file under ``paths`` with one registry and rule set.
+
+    ``baseline_root`` is the directory of the baseline file ``baseline`` came from (its
+    fingerprints name paths relative to it).
+    """
     config = config or LintConfig()
     registry = registry or config.registry()
     checker = Checker(registry, report_dynamic=report_dynamic)
@@ -105,7 +110,7 @@ def lint_paths(
     found.sort(key=lambda f: (f.path, f.line, f.col, f.code, f.finding.name))
     result.unbaselined = found
     if baseline:
-        keep = [fp not in baseline for fp in fingerprints(found)]
+        keep = [fp not in baseline for fp in fingerprints(found, baseline_root)]
         result.findings = [f for f, k in zip(found, keep, strict=True) if k]
         summary.baselined = len(found) - len(result.findings)
     else:

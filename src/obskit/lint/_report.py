@@ -7,7 +7,11 @@ GitHub code scanning ingests (SARIF 2.1.0) or an Actions log turns into annotati
 from __future__ import annotations
 
 import json
+import os
+import re
+import urllib.parse
 from collections.abc import Callable, Sequence
+from pathlib import Path, PureWindowsPath
 from typing import Final
 
 from obskit.conventions import Level
@@ -66,6 +70,7 @@ def render_sarif(findings: Sequence[LocatedFinding], tool: str = "obskit") -> st
     """One SARIF 2.1.0 run; rule ids are the finding codes."""
     rules: dict[str, dict[str, object]] = {}
     results: list[dict[str, object]] = []
+    cwd = _cwd()
     for item in findings:
         code = item.code
         if code not in rules:
@@ -87,7 +92,7 @@ def render_sarif(findings: Sequence[LocatedFinding], tool: str = "obskit") -> st
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(item.path)},
+                        "artifactLocation": _artifact_location(item.path, cwd),
                         "region": region,
                     }
                 }
@@ -96,27 +101,70 @@ def render_sarif(findings: Sequence[LocatedFinding], tool: str = "obskit") -> st
         if item.finding.suggestion:
             result["properties"] = {"suggestion": item.finding.suggestion}
         results.append(result)
-    document = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": tool,
-                        "informationUri": INFORMATION_URI,
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
+    run: dict[str, object] = {
+        "tool": {
+            "driver": {
+                "name": tool,
+                "informationUri": INFORMATION_URI,
+                "rules": list(rules.values()),
             }
-        ],
+        },
+        "results": results,
     }
+    if cwd is not None:
+        run["originalUriBaseIds"] = {_SRCROOT: {"uri": _directory_uri(cwd)}}
+    document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2) + "\n"
 
 
-def _uri(path: str) -> str:
-    return path.replace("\\", "/").removeprefix("./")
+_SRCROOT: Final = "%SRCROOT%"
+_WINDOWS_ABSOLUTE: Final = re.compile(r"[A-Za-z]:[\\/]|\\\\[^\\]")
+
+
+def _artifact_location(path: str, cwd: Path | None) -> dict[str, str]:
+    """A valid URI for ``path``: relative to ``%SRCROOT%`` (the cwd) when it can be, else absolute.
+
+    Relative URIs are percent-encoded POSIX paths (spaces, ``#`` and ``%`` would otherwise make an
+    invalid or a different URI); a path outside the cwd becomes a ``file:`` URI.
+    """
+    if os.name != "nt" and _WINDOWS_ABSOLUTE.match(path):
+        return {"uri": PureWindowsPath(path).as_uri()}  # a Windows path reported elsewhere
+    given = Path(path.replace("\\", "/"))
+    relative: Path | None = None
+    if not given.is_absolute() and ".." not in given.parts:
+        relative = given  # already relative to the cwd, and symlinks keep their own name
+    elif cwd is not None:
+        absolute = Path(os.path.normpath(given if given.is_absolute() else cwd / given))
+        for candidate, base in ((absolute, cwd), (_resolved(absolute), _resolved(cwd))):
+            if candidate.is_relative_to(base):
+                relative = candidate.relative_to(base)
+                break
+    if relative is not None:
+        location = {"uri": urllib.parse.quote(relative.as_posix(), safe="/")}
+        if cwd is not None:
+            location["uriBaseId"] = _SRCROOT
+        return location
+    return {"uri": _resolved(given).as_uri()}
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _cwd() -> Path | None:
+    try:
+        return Path.cwd()
+    except OSError:  # the working directory was removed
+        return None
+
+
+def _directory_uri(directory: Path) -> str:
+    directory = _resolved(directory)
+    uri = directory.as_uri()
+    return uri if uri.endswith("/") else uri + "/"
 
 
 def _escape_data(text: str) -> str:
