@@ -137,3 +137,14 @@ def test_bad_lines_are_reported_with_their_number() -> None:
         assert "line 2" in str(exc)
     else:
         raise AssertionError("expected a ValueError")
+
+
+def test_protobuf_enum_names_are_read_too() -> None:
+    document = {
+        "resourceSpans": [{"scopeSpans": [{"spans": [{
+            "traceId": "a" * 32, "spanId": "b" * 16, "name": "GET",
+            "kind": "SPAN_KIND_SERVER", "status": {"code": "STATUS_CODE_ERROR"},
+        }]}]}]
+    }  # fmt: skip
+    (span,) = _otlp_json.decode([document]).spans
+    assert (span.kind_name, span.status_name, span.is_error) == ("SERVER", "ERROR", True)

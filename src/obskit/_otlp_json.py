@@ -61,6 +61,11 @@ KIND_NAMES: Final = {
     0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"
 }  # fmt: skip
 STATUS_NAMES: Final = {0: "UNSET", 1: "OK", 2: "ERROR"}
+# protobuf's JSON mapping may spell enums by name; OTLP/JSON requires the numbers
+_ENUM_NUMBERS: Final = {
+    **{f"SPAN_KIND_{name}": number for number, name in KIND_NAMES.items()},
+    **{f"STATUS_CODE_{name}": number for number, name in STATUS_NAMES.items()},
+}
 
 
 # -- encoding ---------------------------------------------------------------------------------
@@ -308,6 +313,12 @@ def _int(value: object) -> int:
         return 0
 
 
+def _enum(value: object) -> int:
+    return (
+        _ENUM_NUMBERS[value] if isinstance(value, str) and value in _ENUM_NUMBERS else _int(value)
+    )
+
+
 def _id(value: object, size: int) -> str:
     """Hex id from OTLP/JSON's hex, or protobuf JSON's base64 (both appear in the wild)."""
     if not isinstance(value, str) or not value:
@@ -376,7 +387,7 @@ def _spans(document: Mapping[str, Any]) -> Iterator[SpanRecord]:
                     span_id=_id(span.get("spanId"), 8),
                     parent_span_id=_id(span.get("parentSpanId"), 8),
                     name=str(span.get("name", "")),
-                    kind=_int(span.get("kind")),
+                    kind=_enum(span.get("kind")),
                     start_unix_nano=_int(span.get("startTimeUnixNano")),
                     end_unix_nano=_int(span.get("endTimeUnixNano")),
                     service=service if isinstance(service, str) else _service(resource),
@@ -397,7 +408,7 @@ def _spans(document: Mapping[str, Any]) -> Iterator[SpanRecord]:
                         )
                         for link in _list(span.get("links"))
                     ),
-                    status_code=_int(status.get("code")),
+                    status_code=_enum(status.get("code")),
                     status_message=str(status.get("message", "")),
                     scope=scope,
                     resource=resource,

@@ -130,3 +130,21 @@ def test_no_value_can_break_out_of_the_html_data_block() -> None:
     page = render_html(waterfall(_otlp_json.TelemetryFile(spans=[hostile]), "a" * 32))
     data_block = page.split('type="application/json"', 1)[1].split("</script>", 1)[0]
     assert "<" not in data_block.split(">", 1)[1] and "&" not in data_block
+
+
+def test_narrow_terminals_keep_a_readable_bar_and_wide_names_keep_columns() -> None:
+    spans = [
+        _span("0000000000000001", "", name="注文を作成する処理"),
+        _span("0000000000000002", "0000000000000001", name="plain"),
+    ]
+    chart = waterfall(_otlp_json.TelemetryFile(spans=spans), "a" * 32)
+    lines = render_text(chart, width=60).splitlines()
+    body = [line for line in lines if " svc " in line]
+    assert len(body) == 2
+    # the service column starts at the same display cell whatever the name's script
+    from rich.cells import cell_len
+
+    starts = {cell_len(line[: line.index("svc")]) for line in body}
+    assert len(starts) == 1
+    bar = re.search(r"[=.]{8,}", body[0])
+    assert bar is not None and len(bar.group()) >= 12

@@ -42,7 +42,8 @@ def _fit(text: Text, width: int) -> Text:
 
 
 def _cell(value: str, width: int, style: str = "") -> Text:
-    return _fit(Text(value, style=style), width).copy() + Text(" " * max(0, width - len(value)))
+    fitted = _fit(Text(value, style=style), width)
+    return fitted + Text(" " * max(0, width - fitted.cell_len))  # cells: CJK is two wide
 
 
 def _bar(row: Row, width: int, fancy: bool) -> Text:
@@ -74,6 +75,9 @@ def _log_line(log: LogRecord, indent: str, width: int) -> Text:
     return _fit(line, width)
 
 
+_MIN_BAR = 12
+
+
 def render(waterfall: Waterfall, width: int, *, fancy: bool = True) -> list[Text]:
     """The waterfall as lines, none longer than ``width``."""
     width = max(width, 40)
@@ -84,6 +88,15 @@ def render(waterfall: Waterfall, width: int, *, fancy: bool = True) -> list[Text
     duration_w, kind_w = 8, 4
     flags_w = 24 if width >= 120 else 16
     name_w = min(44, max(14, int(width * 0.3)))
+    # a narrow terminal shrinks the flag and name columns before the bars lose their meaning
+    shortfall = max(
+        0, _MIN_BAR - (width - (name_w + service_w + kind_w + flags_w + duration_w + 5))
+    )
+    flags_w -= min(shortfall, flags_w - 6)
+    shortfall = max(
+        0, _MIN_BAR - (width - (name_w + service_w + kind_w + flags_w + duration_w + 5))
+    )
+    name_w -= min(shortfall, name_w - 10)
     bar_w = width - (name_w + service_w + kind_w + flags_w + duration_w + 5)
     lines: list[Text] = []
     header = Text(f"trace {waterfall.trace_id}", style="bold")
