@@ -24,7 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "drift": ("obskit.lint._drift_cli", "compare names across services"),
     "conventions": ("obskit.conventions._cli", "list, show, search and check the registry"),
-    "view": ("obskit.demo._view_cli", "draw a trace waterfall from an OTLP JSON file"),
+    "view": ("obskit.view._view_cli", "draw a trace waterfall from an OTLP JSON file"),
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from obskit import _otlp_json
+from obskit.view import _otlp_json
 from tests.conftest import require_broker
 
 SUMMARY = [

@@ -9,8 +9,8 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from obskit import _otlp_json
 from obskit.demo import DemoSummary, run_demo
+from obskit.view import _otlp_json
 
 
 @pytest.fixture(scope="module")

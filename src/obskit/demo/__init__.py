@@ -19,9 +19,8 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
-from obskit import _config, _otlp_json
+from obskit import _config
 from obskit import _semconv as sc
-from obskit._otlp_json import TelemetryFile
 from obskit.conventions import Registry, default_registry
 from obskit.demo._logs import ConventionFinding, ShopLogs
 from obskit.demo._services import (
@@ -31,7 +30,9 @@ from obskit.demo._services import (
 )
 from obskit.demo._shop import SERVICES, Shop, scenario
 from obskit.demo._transport import BROKERS, open_transport
-from obskit.demo._waterfall import LATE_AFTER_SECONDS, pick_trace
+from obskit.view import _otlp_json
+from obskit.view._otlp_json import TelemetryFile
+from obskit.view._waterfall import LATE_AFTER_SECONDS, pick_trace
 
 __all__ = ["BROKERS", "LATE_AFTER_SECONDS", "DemoSummary", "interesting_trace", "run_demo"]
 

@@ -32,9 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import obskit
     from obskit.demo import run_demo
-    from obskit.demo._view import console_for, print_waterfall
-    from obskit.demo._waterfall import waterfall
     from obskit.logging import configure_logging
+    from obskit.view._terminal import console_for, print_waterfall
+    from obskit.view._waterfall import waterfall
 
     # The demo shows every log line under the span that wrote it (the OpenTelemetry records);
     # printing them to stderr as well would only scramble the story above the waterfall.

@@ -5,7 +5,7 @@ by resource alone. The demo runs each service's code inside :func:`service_scope
 processor stamps every span started there with a ``service.name`` attribute, and
 :class:`ServiceResourceSpanExporter` moves that attribute into a resource of its own before
 export, so a collector (and ``obskit view``) groups spans by service as if three processes sent
-them. The OTLP/JSON encoder in ``obskit._otlp_json`` does the same for files.
+them. The OTLP/JSON encoder in ``obskit.view._otlp_json`` does the same for files.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from obskit._otlp_json import SERVICE_ATTRIBUTE
+from obskit.view._otlp_json import SERVICE_ATTRIBUTE
 
 __all__ = [
     "ServiceNameProcessor",

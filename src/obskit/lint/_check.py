@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from obskit._otlp_json import any_value, documents
 from obskit.conventions import Finding, Level, Registry
 from obskit.lint._checks import PARSE_ERROR, UNREADABLE, Checker
 from obskit.lint._extract import NO_VALUE, Kind, NameUse
 from obskit.lint._results import LocatedFinding, Summary
+from obskit.view._otlp_json import any_value, documents
 
 __all__ = ["CheckResult", "Coverage", "check_files", "observations"]
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from obskit import _otlp_json
 from obskit.demo import run_demo
-from obskit.demo._view import console_for, print_waterfall, render_text
-from obskit.demo._waterfall import Waterfall, pick_trace, waterfall
+from obskit.view import _otlp_json
+from obskit.view._terminal import console_for, print_waterfall, render_text
+from obskit.view._waterfall import Waterfall, pick_trace, waterfall
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_spans_in_a_parent_loop_and_very_deep_traces_are_all_drawn() -> None:
 
 
 def test_no_value_can_break_out_of_the_html_data_block() -> None:
-    from obskit.demo._html import render_html
+    from obskit.view._html import render_html
 
     hostile = _span("0000000000000001", "", name="</script><script>alert(1)</script>",
                     x="<!--<script>", y="a & b")  # fmt: skip

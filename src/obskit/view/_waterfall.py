@@ -1,7 +1,7 @@
 """One trace laid out as a waterfall: rows in tree order, bar positions, flags, logs.
 
 The model behind both the terminal view and the HTML page (neither imports the other); it
-reads decoded OTLP/JSON (``obskit._otlp_json``), so it works on any Collector file-exporter
+reads decoded OTLP/JSON (``obskit.view._otlp_json``), so it works on any Collector file-exporter
 output, not only the demo's.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from obskit import _semconv as sc
-from obskit._otlp_json import LinkRecord, LogRecord, SpanRecord, TelemetryFile
+from obskit.view._otlp_json import LinkRecord, LogRecord, SpanRecord, TelemetryFile
 
 __all__ = ["LATE_AFTER_SECONDS", "Row", "Waterfall", "format_duration", "pick_trace", "waterfall"]
 

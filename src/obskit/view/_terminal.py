@@ -12,8 +12,8 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from obskit._otlp_json import LogRecord, TelemetryFile
-from obskit.demo._waterfall import Row, Waterfall, format_duration
+from obskit.view._otlp_json import LogRecord, TelemetryFile
+from obskit.view._waterfall import Row, Waterfall, format_duration
 
 __all__ = ["console_for", "render", "render_text"]
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from obskit import _otlp_json
-from obskit.demo._waterfall import pick_trace, waterfall
+from obskit.view import _otlp_json
+from obskit.view._waterfall import pick_trace, waterfall
 
 __all__ = ["add_arguments", "run"]
 
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from obskit.demo._view import console_for, print_waterfall, trace_list
+    from obskit.view._terminal import console_for, print_waterfall, trace_list
 
     try:
         telemetry = _otlp_json.load(args.file)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     chart = waterfall(telemetry, trace_id)
     if args.html is not None:
-        from obskit.demo._html import render_html
+        from obskit.view._html import render_html
 
         others = [t for t in telemetry.trace_ids() if t != trace_id]
         args.html.write_text(render_html(chart, other_traces=others), encoding="utf-8")

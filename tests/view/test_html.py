@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from obskit import _otlp_json
 from obskit.demo import run_demo
+from obskit.view import _otlp_json
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [

@@ -14,8 +14,8 @@ import html
 import json
 from typing import Any
 
-from obskit._otlp_json import LogRecord, SpanRecord
-from obskit.demo._waterfall import Row, Waterfall, format_duration
+from obskit.view._otlp_json import LogRecord, SpanRecord
+from obskit.view._waterfall import Row, Waterfall, format_duration
 
 __all__ = ["render_html"]
 

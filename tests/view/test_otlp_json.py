@@ -9,8 +9,8 @@ from pathlib import Path
 from opentelemetry import _logs, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from obskit import _otlp_json
 from obskit.testing import Telemetry
+from obskit.view import _otlp_json
 
 
 def _spans(telemetry: Telemetry) -> None:

@@ -1,0 +1,58 @@
+"""``obskit.view`` is tooling: the runtime never loads it, and its codec imports no obskit."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import obskit
+import obskit.view
+
+PACKAGE = Path(obskit.__file__).parent
+#: the tools that may read exported telemetry; everything else is runtime
+TOOLS = ("view", "demo", "lint")
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def test_every_public_name_exists() -> None:
+    for name in obskit.view.__all__:
+        assert hasattr(obskit.view, name), name
+
+
+def test_no_runtime_module_imports_the_view() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in TOOLS or relative.name == "cli.py":
+            continue
+        leaked = {m for m in _imports(path) if m.startswith("obskit.view")}
+        assert not leaked, f"{relative} imports {leaked}"
+
+
+def test_the_otlp_json_codec_is_a_leaf() -> None:
+    """``obskit check`` reads the format through the codec, which imports no other obskit."""
+    for module in _imports(PACKAGE / "view" / "_otlp_json.py"):
+        assert not module.startswith("obskit"), module
+
+
+def test_a_configured_service_never_loads_the_view() -> None:
+    code = (
+        "import sys, obskit, obskit.messaging, obskit.http, obskit.logging\n"
+        "obskit.configure(service_name='orders', exporter='none')\n"
+        "obskit.traced(lambda: None)()\n"
+        "obskit.get_logger('x').info('hello')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('obskit.view')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
