@@ -3,14 +3,25 @@
 Traces that follow a request across HTTP and message brokers, logs correlated with them and
 named the same way in every service, one classification of errors, and tests that assert on
 what a service emits.
+
+Every service pays for ``import obskit`` at start and every pre-commit run pays for it on each
+call, so the public names load their subsystem on first use (PEP 562): the OpenTelemetry SDK,
+structlog (and the rich it pulls in), YAML and the broker adapters stay out of a bare import.
 """
 
-from obskit._config import Telemetry, configure
-from obskit._traced import traced
+from __future__ import annotations
+
+import importlib as _importlib
+import typing as _typing
+
 from obskit.errors import BusinessRuleViolation, ErrorKind, ErrorPolicy
-from obskit.logging import get_logger
-from obskit.messaging import publishing
-from obskit.propagation import extract, inject
+
+if _typing.TYPE_CHECKING:
+    from obskit._config import Telemetry, configure
+    from obskit._traced import traced
+    from obskit.logging import get_logger
+    from obskit.messaging import publishing
+    from obskit.propagation import extract, inject
 
 __version__ = "0.1.0"
 
@@ -27,3 +38,27 @@ __all__ = [
     "publishing",
     "traced",
 ]
+
+#: public name -> the module that defines it, imported on first access
+_LAZY = {
+    "Telemetry": "obskit._config",
+    "configure": "obskit._config",
+    "traced": "obskit._traced",
+    "get_logger": "obskit.logging",
+    "publishing": "obskit.messaging",
+    "extract": "obskit.propagation",
+    "inject": "obskit.propagation",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'obskit' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
