@@ -110,6 +110,7 @@ class Tally:
 
 consumed_tally = Tally()
 sent_tally = Tally()
+settled_tally = Tally()
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,8 @@ _COUNTS = (
      "Number of messages that were delivered to the application."),
     (sc.METRIC_SENT_MESSAGES, sent_tally,
      "Number of messages producer attempted to send to the broker."),
+    (sc.METRIC_SETTLEMENTS, settled_tally,
+     "Messages a settling consumer acknowledged, retried or dead-lettered, by settlement."),
 )  # fmt: skip
 
 

@@ -59,5 +59,7 @@ OBSKIT_MESSAGE_SEQUENCE: Final = "obskit.message.sequence"
 OBSKIT_MESSAGE_SEQUENCE_KEY: Final = "obskit.message.sequence_key"
 OBSKIT_MESSAGE_CLOCK_SKEW: Final = "obskit.message.clock_skew"
 OBSKIT_MESSAGE_SETTLEMENT: Final = "obskit.message.settlement"
+OBSKIT_CONTEXT_MISSING: Final = "obskit.context.missing"
+METRIC_SETTLEMENTS: Final = "obskit.message.settlements"
 #: header obskit writes so a consumer can tell a message's age from the producer's clock
 SENT_AT_HEADER: Final = "obskit-sent-at"

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeAlias
 
 __all__ = [
     "BusinessRuleViolation",
     "ErrorKind",
     "ErrorPolicy",
     "PoisonMessage",
+    "RetryDelay",
     "TransientError",
     "error_type",
+    "exponential_backoff",
 ]
+
+#: seconds before a retry: a constant, or a function of the attempt that failed (1, 2, ...)
+RetryDelay: TypeAlias = float | Callable[[int], float]
 
 
 class ErrorKind(str, enum.Enum):
@@ -62,6 +67,15 @@ _LOG_LEVELS: Final[Mapping[ErrorKind, str]] = {
 }
 
 
+def exponential_backoff(attempt: int) -> float:
+    """The default retry delay: 0.1 s after the first attempt, doubling, at most 5 s.
+
+    Short enough that a transient blip costs little; growing so a dependency that is down is
+    not hammered while the attempts run out.
+    """
+    return float(min(0.1 * 2 ** max(attempt - 1, 0), 5.0))
+
+
 def error_type(exc: BaseException) -> str:
     """The ``error.type`` value: the exception's fully qualified class name (low cardinality)."""
     cls = type(exc)
@@ -75,7 +89,8 @@ class ErrorPolicy:
 
     ``reraise`` says which kinds go back to the caller. By default business outcomes are
     recorded and swallowed (so they start no retry chain) and every other kind is re-raised
-    unchanged.
+    unchanged. ``max_attempts`` and ``retry_delay`` are the retry budget a settling consumer
+    (``settle=True``) uses unless its decorator says otherwise.
     """
 
     business: tuple[type[BaseException], ...] = _DEFAULT_TYPES[ErrorKind.BUSINESS]
@@ -84,6 +99,8 @@ class ErrorPolicy:
     reraise: frozenset[ErrorKind] = frozenset(
         {ErrorKind.TRANSIENT, ErrorKind.POISON, ErrorKind.UNEXPECTED}
     )
+    max_attempts: int = 5
+    retry_delay: RetryDelay = exponential_backoff
     _cache: dict[type[BaseException], ErrorKind] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -96,8 +113,10 @@ class ErrorPolicy:
         transient: Iterable[type[BaseException]] = (),
         poison: Iterable[type[BaseException]] = (),
         reraise: Iterable[ErrorKind | str] | None = None,
+        max_attempts: int | None = None,
+        retry_delay: RetryDelay | None = None,
     ) -> ErrorPolicy:
-        """The default policy plus your own exception types."""
+        """The default policy plus your own exception types (and, optionally, retry budget)."""
         defaults = cls()
         return cls(
             business=defaults.business + tuple(business),
@@ -106,6 +125,8 @@ class ErrorPolicy:
             reraise=defaults.reraise
             if reraise is None
             else frozenset(ErrorKind(kind) for kind in reraise),
+            max_attempts=defaults.max_attempts if max_attempts is None else max_attempts,
+            retry_delay=defaults.retry_delay if retry_delay is None else retry_delay,
         )
 
     def classify(self, exc: BaseException) -> ErrorKind:

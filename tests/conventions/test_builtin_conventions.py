@@ -40,7 +40,11 @@ def test_declares_every_name_obskit_emits() -> None:
         "obskit.message.sequence_key": ("string", ()),
         "obskit.message.clock_skew": ("boolean", ()),
         "obskit.http.client_disconnected": ("boolean", ()),
-        "obskit.message.settlement": ("enum", ("ack", "nack", "requeue", "reject", "dead_letter")),
+        "obskit.message.settlement": (
+            "enum",
+            ("ack", "nack", "requeue", "retry", "reject", "dead_letter"),
+        ),
+        "obskit.context.missing": ("boolean", ()),
         "obskit.convention.finding.code": ("string", ()),
         "obskit.convention.finding.name": ("string", ()),
         "obskit.convention.finding.suggestion": ("string", ()),
@@ -53,6 +57,7 @@ def test_declares_every_name_obskit_emits() -> None:
     assert {n: (a.type, a.members) for n, a in registry.attributes.items()} == expected
     assert all(a.brief for a in registry.attributes.values())
     assert registry.metrics["obskit.message.age"].instrument == "histogram"
+    assert registry.metrics["obskit.message.settlements"].instrument == "counter"
     order = registry.attributes["app.order.id"]
     assert order.log_key == "order_id"
     assert order.aliases == ("orderId", "order-id", "OrderID", "oid")

@@ -6,6 +6,7 @@ never imports a broker client; helpers that build a client's objects import it w
 
 from obskit.messaging import _aio_pika, _kafka, _mqtt, _nats  # noqa: F401  (register adapters)
 from obskit.messaging._adapter import MessageInfo, adapter_for, register_adapter
+from obskit.messaging._decision import Settle, SettlementDecision, decide_settlement
 from obskit.messaging._mqtt import mqtt_properties
 from obskit.messaging._pika import PikaDelivery, pika_properties
 from obskit.messaging._producer import publishing
@@ -22,8 +23,11 @@ __all__ = [
     "MessageInfo",
     "PikaDelivery",
     "RedisStreamEntry",
+    "Settle",
     "Settlement",
+    "SettlementDecision",
     "adapter_for",
+    "decide_settlement",
     "mqtt_properties",
     "pending_delivery_counts",
     "pika_properties",

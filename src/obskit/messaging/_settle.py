@@ -19,7 +19,7 @@ __all__ = ["CONSUMER_SPAN_KEY", "Settlement", "settled"]
 
 _log = logging.getLogger("obskit.messaging")
 
-Settlement = Literal["ack", "nack", "requeue", "reject", "dead_letter"]
+Settlement = Literal["ack", "nack", "requeue", "retry", "reject", "dead_letter"]
 _ORDER: Final = ", ".join(get_args(Settlement))
 _OUTCOMES: Final = frozenset(get_args(Settlement))
 
