@@ -67,12 +67,12 @@ def test_check_clean_and_dirty(
     )
     assert main(["conventions", "check", str(bad.parent)]) == 1
     out = capsys.readouterr().out
-    assert f"{bad}:3: naming_convention_attribute_name_format" in out
-    assert main(["conventions", "check", str(bad.parent), "--format", "json"]) == 1
+    assert f"{bad}:3: naming_convention_attr_has_namespace" in out
+    argv = ["conventions", "check", str(bad.parent), "--format", "json", "--policy", "semconv"]
+    assert main(argv) == 1
     rows = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in rows} == {
         "naming_convention_attribute_name_format",
-        "naming_convention_attr_has_namespace",
         "naming_convention_attribute_name_namespace",
     }
     assert rows[0]["line"] == 3 and rows[0]["level"] == "violation"

@@ -17,7 +17,7 @@ from ._findings import Level
 from ._model import Attribute, Metric
 from ._registry import Registry
 from ._sources import BUILTIN_CONVENTIONS, load_registry
-from ._weaver_policy import check_registry
+from ._weaver_policy import COMPARISONS, DEFAULT_POLICIES, POLICIES, check_registry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,18 +47,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("name", metavar="NAME")
     search = sub.add_parser("search", parents=[sources], help="find names by text")
     search.add_argument("text", metavar="TEXT")
-    check = sub.add_parser(
-        "check", help="lint registry YAML with Weaver's naming_conventions policy"
-    )
+    check = sub.add_parser("check", help="lint registry YAML with Weaver's policy packages")
     check.add_argument("directory", metavar="DIR", type=Path)
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--policy",
+        action="append",
+        choices=(*POLICIES, *COMPARISONS),
+        metavar="SET",
+        help=(
+            "policy set (repeatable): naming_conventions (default), stability, "
+            "backwards-compatibility (needs --baseline), semconv (opt-in)"
+        ),
+    )
+    check.add_argument(
+        "--baseline", metavar="DIR", type=Path, help="the previous release of the registry"
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         if args.action == "check":
-            return _check(args.directory, args.format, out)
+            return _check(args, out)
         registry = _registry(args)
     except ConfigError as exc:
         print(f"obskit conventions: {exc}", file=sys.stderr)
@@ -184,11 +195,19 @@ def _search(registry: Registry, text: str, out: TextIO) -> int:
     return 0 if found else 1
 
 
-def _check(directory: Path, format_: str, out: TextIO) -> int:
-    if not directory.exists():
-        raise ConfigError(f"no such registry: {directory}")
-    findings = check_registry(directory)
-    if format_ == "json":
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    directory: Path = args.directory
+    for path in (directory, args.baseline):
+        if path is not None and not path.exists():
+            raise ConfigError(f"no such registry: {path}")
+    policies = args.policy or DEFAULT_POLICIES
+    if args.baseline is not None and not args.policy:
+        policies = (*DEFAULT_POLICIES, *COMPARISONS)
+    try:
+        findings = check_registry(directory, policies=policies, baseline=args.baseline)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if args.format == "json":
         rows = [
             {
                 "id": f.finding.code,

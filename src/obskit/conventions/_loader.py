@@ -29,6 +29,8 @@ class Member:
     value: object
     deprecated: bool = False
     excluded: bool = False
+    stability: str | None = None
+    renamed_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,20 @@ class AttributeDef:
 
 
 @dataclass(frozen=True, slots=True)
+class Ref:
+    """An attribute as a signal uses it: its key and requirement level.
+
+    ``opt_in`` is ``"opt_in"`` for the plain form, ``"noted"`` for ``{opt_in: "why"}`` (the
+    stability package accepts both, the compatibility package only the plain one), else ``""``.
+    """
+
+    key: str
+    opt_in: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Signal:
-    """A metric, event, span, entity or attribute group, for the naming policy."""
+    """A metric, event, span, entity or attribute group, for the Weaver policies."""
 
     kind: str
     name: str
@@ -55,6 +69,14 @@ class Signal:
     deprecated: bool = False
     excluded: bool = False
     policy_exceptions: frozenset[str] = frozenset()
+    stability: str | None = None
+    renamed_to: str | None = None
+    stability_exceptions: frozenset[str] = frozenset()
+    #: every attribute the signal uses (an entity's identity and description included)
+    uses: tuple[Ref, ...] = ()
+    span_kind: str | None = None
+    unit: str | None = None
+    instrument: str | None = None
 
 
 @dataclass(slots=True)
@@ -175,46 +197,46 @@ class _FileParser:
             if not group_id:
                 self.error(line_of(group), "group without an `id`")
             prefix = group.get("prefix")
-            refs: list[str] = []
+            uses: list[Ref] = []
             identity: list[str] = []
             description: list[str] = []
             for entry in self.entries(group, "attributes"):
                 if "ref" in entry:
-                    refs.append(str(entry["ref"]))
                     key = str(entry["ref"])
                 elif "id" in entry:
                     key = f"{prefix}.{entry['id']}" if prefix else str(entry["id"])
                     self.attribute(entry, key)
-                    refs.append(key)
                 else:
                     if "ref_group" not in entry:
                         self.error(line_of(entry), "attribute without `id` or `ref`")
                     continue
+                uses.append(_ref(entry, key))
                 role = entry.get("role")
                 (identity if role == "identifying" else description).append(key)
-            self.v1_signal(group, group_id, refs, identity, description)
+            self.v1_signal(group, group_id, uses, identity, description)
 
     def v1_signal(
         self,
         group: Node,
         group_id: str,
-        refs: list[str],
+        uses: list[Ref],
         identity: list[str],
         description: list[str],
     ) -> None:
         group_type = str(group.get("type"))
         if group_type == "metric":
             name = str(group.get("metric_name") or "")
-            self.out.signals.append(_signal("metric", name, group, refs))
+            self.out.signals.append(_signal("metric", name, group, uses))
             self.metric(group, name)
         elif group_type == "event":
             name = str(group.get("name") or group_id.removeprefix("event."))
-            self.out.signals.append(_signal("event", name, group, refs))
+            self.out.signals.append(_signal("event", name, group, uses))
         elif group_type == "span":
-            self.out.signals.append(_signal("span", group_id.removeprefix("span."), group, refs))
+            name = group_id.removeprefix("span.")
+            self.out.signals.append(_signal("span", name, group, uses))
         elif group_type == "entity":
             name = str(group.get("name") or group_id.removeprefix("entity."))
-            self.out.signals.append(_signal("entity", name, group, (), identity, description))
+            self.out.signals.append(_signal("entity", name, group, uses, identity, description))
 
     def v2(self, data: Mapping[str, Any]) -> None:
         for entry in self.entries(data, "attributes"):
@@ -230,25 +252,37 @@ class _FileParser:
             ("entity", "entities", "type"),
         ):
             for entry in self.entries(data, key):
-                self.v2_signal(kind, entry, str(entry.get(name_key) or ""))
+                name = str(entry.get(name_key) or "")
+                # Weaver's resolution names an entity by its type without an ``entity.`` prefix
+                self.v2_signal(
+                    kind, entry, name.removeprefix("entity.") if kind == "entity" else name
+                )
 
     def v2_signal(self, kind: str, entry: Node, name: str) -> None:
-        refs = list(self.v2_refs(entry, "attributes"))
+        uses = list(self.v2_refs(entry, "attributes"))
         if kind == "attribute_group" and entry.get("visibility") != "public":
             return  # internal groups are folded into their users by Weaver's resolution
         identity = list(self.v2_refs(entry, "identity"))
         description = list(self.v2_refs(entry, "description"))
-        self.out.signals.append(_signal(kind, name, entry, refs, identity, description))
+        signal = _signal(
+            kind,
+            name,
+            entry,
+            [*uses, *identity, *description] if kind == "entity" else uses,
+            [r.key for r in identity],
+            [r.key for r in description],
+        )
+        self.out.signals.append(signal)
         if kind == "metric":
             self.metric(entry, name)
 
-    def v2_refs(self, entry: Node, key: str) -> Iterator[str]:
+    def v2_refs(self, entry: Node, key: str) -> Iterator[Ref]:
         for ref in self.entries(entry, key):
             if "ref" in ref:
-                yield str(ref["ref"])
+                yield _ref(ref, str(ref["ref"]))
             elif "key" in ref:
                 self.attribute(ref, str(ref["key"]))
-                yield str(ref["key"])
+                yield _ref(ref, str(ref["key"]))
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -298,11 +332,14 @@ class _FileParser:
             if not isinstance(member, dict) or "id" not in member or "value" not in member:
                 self.error(line_of(member, line_of(raw_type)), "enum member needs `id` and `value`")
                 continue
+            reason, renamed_to = parse_deprecated(member.get("deprecated"))
             yield Member(
                 str(member["id"]),
                 member["value"],
                 deprecated=bool(member.get("deprecated")),
                 excluded=_excluded(member),
+                stability=_optional(member.get("stability")),
+                renamed_to=renamed_to if reason == "renamed" else None,
             )
 
     def metric(self, entry: Node, name: str) -> None:
@@ -324,25 +361,44 @@ class _FileParser:
         )
 
 
+def _optional(value: object) -> str | None:
+    return str(value) if value is not None and not isinstance(value, (dict, list)) else None
+
+
+def _ref(entry: Node, key: str) -> Ref:
+    level = entry.get("requirement_level")
+    if level == "opt_in":
+        return Ref(key, "opt_in")
+    return Ref(key, "noted" if isinstance(level, dict) and "opt_in" in level else "")
+
+
 def _signal(
     kind: str,
     name: str,
     entry: Node,
-    refs: Sequence[str],
+    uses: Sequence[Ref],
     identity: Sequence[str] = (),
     description: Sequence[str] = (),
 ) -> Signal:
+    reason, renamed_to = parse_deprecated(entry.get("deprecated"))
     return Signal(
         kind,
         name,
         line_of(entry),
         brief=_text(entry.get("brief")),
-        refs=tuple(refs),
+        refs=tuple(r.key for r in uses if kind != "entity"),
         identity=tuple(identity),
         description=tuple(description),
         deprecated=bool(entry.get("deprecated")),
         excluded=_excluded(entry),
-        policy_exceptions=_policy_exceptions(entry),
+        policy_exceptions=_policy_exceptions(entry, "naming_conventions"),
+        stability=_optional(entry.get("stability")),
+        renamed_to=renamed_to if reason == "renamed" else None,
+        stability_exceptions=_policy_exceptions(entry, "stability"),
+        uses=tuple(uses),
+        span_kind=_optional(entry.get("kind")),
+        unit=_optional(entry.get("unit")),
+        instrument=_optional(entry.get("instrument")),
     )
 
 
@@ -352,9 +408,10 @@ def _obskit_annotations(entry: Mapping[str, Any]) -> Mapping[str, Any]:
     return obskit if isinstance(obskit, dict) else {}
 
 
-def _policy_exceptions(entry: Mapping[str, Any]) -> frozenset[str]:
+def _policy_exceptions(entry: Mapping[str, Any], package: str) -> frozenset[str]:
+    """``annotations.<package>.policy_exceptions``: each policy package reads its own."""
     annotations = entry.get("annotations")
-    naming = annotations.get("naming_conventions") if isinstance(annotations, dict) else None
+    naming = annotations.get(package) if isinstance(annotations, dict) else None
     exceptions = naming.get("policy_exceptions") if isinstance(naming, dict) else None
     return frozenset(str(e) for e in exceptions) if isinstance(exceptions, list) else frozenset()
 
