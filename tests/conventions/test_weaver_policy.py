@@ -9,6 +9,7 @@ from obskit.conventions._weaver_policy import check_registry
 
 MODEL = Path("/work/shared/semconv/model")
 
+
 def ids(path: Path, *policies: str) -> list[str]:
     return sorted(f.finding.code for f in check_registry(path, policies=policies))
 
