@@ -189,10 +189,10 @@ def _floor_start(traceparent: str) -> tuple[Any, Any]:
     from opentelemetry import trace
     from opentelemetry.context import Context
 
-    from obskit import propagation
+    from obskit import _traceparent
     from obskit._providers import sdk_tracer
 
-    span_context = propagation.parse_traceparent([traceparent])
+    span_context = _traceparent.parse_traceparent([traceparent])
     assert span_context is not None
     parent = trace.set_span_in_context(trace.NonRecordingSpan(span_context), Context())
     tracer: Any = sdk_tracer()
@@ -269,7 +269,7 @@ def _floor_client(client: Any) -> Any:
     import httpx
     from opentelemetry import trace
 
-    from obskit import propagation
+    from obskit import _traceparent
     from obskit._providers import instruments, sdk_tracer
 
     class Transport(httpx.BaseTransport):
@@ -286,7 +286,9 @@ def _floor_client(client: Any) -> Any:
                 "server.port": 80,
             }
             span = tracer.start_span("GET", None, trace.SpanKind.CLIENT, attributes)
-            request.headers["traceparent"] = propagation.format_traceparent(span.get_span_context())
+            request.headers["traceparent"] = _traceparent.format_traceparent(
+                span.get_span_context()
+            )
             response = self.transport.handle_request(request)
             span.set_attributes({"http.response.status_code": response.status_code})
             span.end()

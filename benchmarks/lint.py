@@ -18,9 +18,9 @@ import opentelemetry
 
 from obskit.conventions import load_registry
 from obskit.lint import lint_paths
-from obskit.lint._config import LintConfig
 from obskit.lint._extract import interesting_lines
 from obskit.lint._files import iter_python_files
+from obskit.lint._lint_config import LintConfig
 
 
 def _files(tree: Path) -> list[Path]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import structlog
 
-from obskit import _config
+from obskit import _setup
 from obskit.logging import _chain, configure_logging, get_logger
 
 
@@ -36,8 +36,8 @@ def _bare_structlog() -> Callable[[], None]:
     return lambda: log.info("order_received", order_id="o-1", sku="SKU-1", quantity=2)
 
 
-def _obskit(mode: _config.Mode) -> Callable[[], None]:
-    _config._settings = _config.Settings(mode=mode)
+def _obskit(mode: _setup.Mode) -> Callable[[], None]:
+    _setup._settings = _setup.Settings(mode=mode)
     _chain.reset()
     configure_logging(stream=_Null(), format="json", timestamps=False)
     log = get_logger("bench")
@@ -45,7 +45,7 @@ def _obskit(mode: _config.Mode) -> Callable[[], None]:
 
 
 def _validator_only() -> Callable[[], None]:
-    _config._settings = _config.Settings(mode="warn")
+    _setup._settings = _setup.Settings(mode="warn")
     _chain.reset()
     validator = _chain.current_chain().validator
     assert validator is not None
@@ -65,7 +65,7 @@ def main() -> None:
     for name, micros in rows:
         print(f"{name:<{width}}  {micros:7.2f} µs/event")
     print(f"{'validator cost (warn - off)':<{width}}  {rows[2][1] - rows[1][1]:7.2f} µs/event")
-    _config.reset_settings()
+    _setup.reset_settings()
     _chain.reset()
 
 

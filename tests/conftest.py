@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from obskit import _config
+from obskit import _setup
 from obskit.logging import _chain
 from obskit.messaging import _observe
 
@@ -37,9 +37,9 @@ def require_broker(name: str) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_obskit_state() -> Iterator[None]:
     """Each test starts with default settings, a fresh log chain and empty message windows."""
-    _config.reset_settings()
+    _setup.reset_settings()
     _chain.reset()
     _observe.reset()
     yield
-    _config.reset_settings()
+    _setup.reset_settings()
     _chain.reset()

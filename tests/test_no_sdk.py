@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.support.subprocess_run import run_python
 
+SAMPLED = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
 
 def test_incoming_context_passes_through_to_what_the_handler_publishes() -> None:
     out = run_python(
@@ -104,3 +106,29 @@ def test_generators_keep_their_protocol_without_an_sdk() -> None:
         """
     )["result"]
     assert out == ["ready", 8, ["ready", 6]]
+
+
+def test_without_an_sdk_async_helpers_and_generator_consumers_pass_context() -> None:
+    out = run_python(
+        f"""
+        import asyncio, json, obskit
+        from obskit.errors import BusinessRuleViolation
+
+        @obskit.traced
+        async def helper():
+            return obskit.inject({{}})
+
+        @obskit.traced.consumer("orders", system="rabbitmq")
+        async def consumer(message):
+            return await helper()
+
+        @obskit.traced.consumer("orders", system="rabbitmq")
+        def gen_consumer(message):
+            yield obskit.inject({{}})
+            raise BusinessRuleViolation("no stock")
+
+        message = {{"headers": {{"traceparent": {SAMPLED!r}}}}}
+        print(json.dumps([asyncio.run(consumer(message)), list(gen_consumer(message))]))
+        """
+    )["result"]
+    assert out == [{"traceparent": SAMPLED}, [{"traceparent": SAMPLED}]]

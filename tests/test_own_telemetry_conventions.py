@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import obskit
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit.conventions import Level, default_registry
 from obskit.errors import BusinessRuleViolation, TransientError
 from obskit.http import ASGIMiddleware

@@ -65,7 +65,9 @@ def _obskit_imports(path: Path) -> set[str]:
     ("layer", "allowed"),
     [
         ("conventions", ("obskit.conventions",)),
-        ("propagation.py", ("obskit._tracestate",)),
+        ("propagation.py", ("obskit._carriers", "obskit._traceparent")),
+        ("_traceparent.py", ("obskit._carriers", "obskit._tracestate")),
+        ("_carriers.py", ()),
         ("_tracestate.py", ()),
         ("errors.py", ()),
     ],

@@ -9,7 +9,7 @@ from tests.support.subprocess_run import run_python
 FLOOD = """
 import json, time, obskit
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from obskit import _config
+from obskit import _setup
 telemetry = obskit.configure(service_name="flood", exporter="otlp", endpoint={endpoint!r})
 
 @obskit.traced.consumer("orders", system="rabbitmq")
@@ -17,7 +17,7 @@ def handle(message):
     return message["n"]
 
 results = [handle({{"headers": {{}}, "n": n}}) for n in range({count})]
-data = _config.capture_metric_reader().get_metrics_data()
+data = _setup.capture_metric_reader().get_metrics_data()
 processed = {{}}
 for rm in data.resource_metrics:
     for scope in rm.scope_metrics:

@@ -17,7 +17,7 @@ import typing as _typing
 from obskit.errors import BusinessRuleViolation, ErrorKind, ErrorPolicy
 
 if _typing.TYPE_CHECKING:
-    from obskit._config import Telemetry, configure
+    from obskit._setup import Telemetry, configure
     from obskit._traced import traced
     from obskit.logging import get_logger
     from obskit.messaging import publishing
@@ -41,8 +41,8 @@ __all__ = [
 
 #: public name -> the module that defines it, imported on first access
 _LAZY = {
-    "Telemetry": "obskit._config",
-    "configure": "obskit._config",
+    "Telemetry": "obskit._setup",
+    "configure": "obskit._setup",
     "traced": "obskit._traced",
     "get_logger": "obskit.logging",
     "publishing": "obskit.messaging",

@@ -18,7 +18,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
 from opentelemetry.trace import NoOpTracerProvider, Tracer
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 
 _SCOPE = "obskit"
 _VERSION = "0.1.0"

@@ -13,7 +13,7 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.logging._chain import validate_attributes as _validate_attributes
 

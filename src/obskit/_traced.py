@@ -9,9 +9,9 @@ from typing import Any, TypeVar, overload
 from opentelemetry import context as context_api
 from opentelemetry.trace import SpanKind
 
-from obskit._config import get_settings
 from obskit._instrument import wrap
 from obskit._providers import sdk_tracer
+from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes
 from obskit.errors import ErrorPolicy
 from obskit.messaging._consumer import (

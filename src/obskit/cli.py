@@ -16,14 +16,17 @@ _DESCRIPTION = "The obskit command: lint, check, drift, conventions, view and de
 
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("obskit.demo._cli", "run the example shop and show what obskit exposes"),
-    "lint": ("obskit.lint._cli", "check attribute and log field names in Python source"),
+    "demo": ("obskit.demo._demo_cli", "run the example shop and show what obskit exposes"),
+    "lint": ("obskit.lint._lint_cli", "check attribute and log field names in Python source"),
     "check": (
         "obskit.lint._check_cli",
         "check captured telemetry (OTLP JSON) against the registry",
     ),
     "drift": ("obskit.lint._drift_cli", "compare names across services"),
-    "conventions": ("obskit.conventions._cli", "list, show, search and check the registry"),
+    "conventions": (
+        "obskit.conventions._conventions_cli",
+        "list, show, search and check the registry",
+    ),
     "view": ("obskit.view._view_cli", "draw a trace waterfall from an OTLP JSON file"),
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from obskit.conventions import Registry, RulesConfig, load_registry
-from obskit.conventions._names import derive_log_key, normalize
+from obskit.conventions._spelling import derive_log_key, normalize
 
 
 def test_declared_and_derived_log_keys(registry: Registry) -> None:

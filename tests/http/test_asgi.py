@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket
 from obskit._providers import DURATION_BUCKETS
 from obskit.errors import BusinessRuleViolation
 from obskit.http import ASGIMiddleware
-from obskit.http import _names as n
+from obskit.http import _http_names as n
 from obskit.testing import Telemetry, assert_parent
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -10,7 +10,7 @@ import pytest
 from opentelemetry import baggage, context
 from opentelemetry.trace import SpanKind
 
-from obskit.http import WSGIMiddleware, _redact, instrument_httpx, uninstrument_httpx
+from obskit.http import WSGIMiddleware, _http_redaction, instrument_httpx, uninstrument_httpx
 from obskit.http._wsgi import ENVIRON_EXCHANGE
 from obskit.testing import Telemetry
 
@@ -19,8 +19,8 @@ def _reference_redact_query(query: str) -> str:
     parts = query.split("&")
     for index, part in enumerate(parts):
         key, sep, value = part.partition("=")
-        if sep and value and _redact._query_key_is_sensitive(key):
-            parts[index] = f"{key}={_redact.REDACTED_VALUE}"
+        if sep and value and _http_redaction._query_key_is_sensitive(key):
+            parts[index] = f"{key}={_http_redaction.REDACTED_VALUE}"
     return "&".join(parts)
 
 
@@ -42,7 +42,7 @@ def _reference_redact_query(query: str) -> str:
     ],
 )
 def test_the_substring_precheck_never_skips_a_sensitive_key(query: str) -> None:
-    assert _redact.redact_query.__wrapped__(query) == _reference_redact_query(query)
+    assert _http_redaction.redact_query.__wrapped__(query) == _reference_redact_query(query)
 
 
 def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Telemetry) -> None:
@@ -109,6 +109,6 @@ def test_the_wsgi_exchange_leaves_the_environ_when_the_response_closes(
     ],
 )
 def test_user_info_with_delimiters_never_leaks(url: str, expected: str) -> None:
-    from obskit.http._redact import redact_url
+    from obskit.http._http_redaction import redact_url
 
     assert redact_url(url) == expected

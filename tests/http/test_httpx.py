@@ -8,7 +8,7 @@ import httpx
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from obskit.http import _names as n
+from obskit.http import _http_names as n
 from obskit.http import instrument_httpx, uninstrument_httpx
 from obskit.testing import Telemetry
 

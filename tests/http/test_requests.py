@@ -9,7 +9,7 @@ import pytest
 import requests
 from opentelemetry.trace import SpanKind, StatusCode
 
-from obskit.http import _names as n
+from obskit.http import _http_names as n
 from obskit.http import instrument_requests, uninstrument_requests
 from obskit.testing import Telemetry
 from tests.http.servers import WerkzeugThread

@@ -12,7 +12,7 @@ from werkzeug.test import Client as _Client
 
 from obskit.errors import BusinessRuleViolation
 from obskit.http import WSGIMiddleware, flask_route
-from obskit.http import _names as n
+from obskit.http import _http_names as n
 from obskit.testing import Telemetry
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

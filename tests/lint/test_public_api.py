@@ -28,9 +28,9 @@ def test_lint_builds_only_on_conventions() -> None:
 
 
 def test_cli_modules_expose_the_subcommand_protocol() -> None:
-    from obskit.lint import _check_cli, _cli, _drift_cli
+    from obskit.lint import _check_cli, _drift_cli, _lint_cli
 
-    for module in (_cli, _check_cli, _drift_cli):
+    for module in (_lint_cli, _check_cli, _drift_cli):
         assert callable(module.add_arguments)
         assert callable(module.run)
 

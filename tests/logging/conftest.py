@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from obskit import _config
+from obskit import _setup
 from obskit.conventions import Registry, load_registry
 from obskit.logging import _chain, configure_logging
 
@@ -53,8 +53,8 @@ def out() -> Output:
 def use_mode(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Switch the settings as ``obskit.configure(mode=..., conventions=...)`` would."""
 
-    def use(mode: _config.Mode, registry: Registry | None = None) -> None:
-        monkeypatch.setattr(_config, "_settings", _config.Settings(mode=mode, registry=registry))
+    def use(mode: _setup.Mode, registry: Registry | None = None) -> None:
+        monkeypatch.setattr(_setup, "_settings", _setup.Settings(mode=mode, registry=registry))
 
     return use
 

@@ -7,11 +7,11 @@ One immutable :class:`Registry`, loaded from Weaver-compatible YAML and the inst
 
 from __future__ import annotations
 
-from ._config import ConfigError, RulesConfig
 from ._findings import Finding, Level
 from ._model import MISSING, Attribute, LoadError, Metric
 from ._registry import Registry
 from ._rules import RULES
+from ._rules_config import ConfigError, RulesConfig
 from ._sources import BUILTIN_CONVENTIONS, default_registry, load_registry
 
 __all__ = [

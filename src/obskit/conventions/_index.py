@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ._config import RulesConfig
 from ._model import Attribute, Metric
-from ._names import derive_log_key, namespaces, normalize
+from ._rules_config import RulesConfig
+from ._spelling import derive_log_key, namespaces, normalize
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from ._config import RulesConfig
 from ._findings import Finding
 from ._index import Index, build_index, with_log_keys
 from ._model import MISSING, Attribute, LoadError, Metric
-from ._names import derive_log_key as _derive
-from ._names import normalize as _normalize
 from ._rules import Rules
+from ._rules_config import RulesConfig
+from ._spelling import derive_log_key as _derive
+from ._spelling import normalize as _normalize
 
 #: Stop growing the per-registry caches past this many entries (an unbounded stream of
 #: distinct names must not become a memory leak); results are then computed each time.

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from ._config import RulesConfig
 from ._findings import Finding, Level
 from ._index import Index
 from ._model import MISSING, STABLE, Attribute
-from ._names import is_valid_name, namespaces, normalize
+from ._rules_config import RulesConfig
+from ._spelling import is_valid_name, namespaces, normalize
 
 #: code -> (default level, what it means); the table in docs/conventions.md mirrors it.
 RULES: Final[dict[str, tuple[Level, str]]] = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from ._config import RulesConfig
 from ._loader import parse_sources, rename_cycle_errors
 from ._model import Attribute, LoadError, Metric
 from ._registry import Registry
+from ._rules_config import RulesConfig
 from ._semconv_package import semconv_package
 
 #: obskit's own conventions as installed with the package (a copy of the top-level

@@ -19,8 +19,8 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
-from obskit import _config
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
+from obskit import _setup
 from obskit.conventions import Registry, default_registry
 from obskit.demo._logs import ConventionFinding, ShopLogs
 from obskit.demo._services import (
@@ -186,7 +186,7 @@ def run_demo(
 
     transport = open_transport(broker, broker_url)
     logs = ShopLogs(registry or default_registry())
-    span_fanout, log_fanout = _config.attach_sinks()
+    span_fanout, log_fanout = _setup.attach_sinks()
     stamp = ServiceNameProcessor()
     otlp = _otlp_processors(otlp_endpoint) if otlp_endpoint else None
     try:
@@ -205,7 +205,7 @@ def run_demo(
                     span_fanout.targets.remove(otlp[0])
                     log_fanout.targets.remove(otlp[1])
             spans, records = captured.spans, captured.logs
-            metrics = _config.capture_metric_reader().get_metrics_data()
+            metrics = _setup.capture_metric_reader().get_metrics_data()
     finally:
         transport.close()
     if otlp is not None and otlp_endpoint is not None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit import publishing, traced
 from obskit.demo._http import ASGIApp, Message, Receive, Scope, Send, ServiceApp, call, instrument
 from obskit.demo._logs import ShopLogs

@@ -33,8 +33,8 @@ from opentelemetry.trace import SpanKind
 from obskit import propagation
 from obskit._providers import sdk_tracer
 from obskit.errors import ErrorKind, ErrorPolicy
-from obskit.http import _names as n
-from obskit.http._redact import redact_query
+from obskit.http import _http_names as n
+from obskit.http._http_redaction import redact_query
 from obskit.http._server import (
     Exclude,
     ServerExchange,

@@ -9,13 +9,13 @@ from typing import Any, Final
 from opentelemetry import baggage, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from obskit import propagation
-from obskit._config import get_settings
+from obskit import _traceparent, propagation
 from obskit._providers import instruments
+from obskit._setup import get_settings
 from obskit._spans import record_outcome
 from obskit.errors import error_type
-from obskit.http import _names as n
-from obskit.http._redact import redact_url
+from obskit.http import _http_names as n
+from obskit.http._http_redaction import redact_url
 from obskit.http._server import method_attributes, span_name
 
 _log = logging.getLogger("obskit.http")
@@ -102,8 +102,8 @@ def _inject(headers: Any, span: Span, setitem_replaces: bool) -> None:
     if setitem_replaces and propagation._uses_default_propagators() and not baggage.get_all():
         span_context = span.get_span_context()
         if span_context.is_valid:
-            headers[propagation.TRACEPARENT] = propagation.format_traceparent(span_context)
+            headers[_traceparent.TRACEPARENT] = _traceparent.format_traceparent(span_context)
             if span_context.trace_state:
-                headers[propagation.TRACESTATE] = span_context.trace_state.to_header()
+                headers[_traceparent.TRACESTATE] = span_context.trace_state.to_header()
         return
     propagation.inject(headers, trace.set_span_in_context(span))

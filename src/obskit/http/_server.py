@@ -15,13 +15,13 @@ from typing import Any, Final
 from opentelemetry.context import Context
 from opentelemetry.trace import NonRecordingSpan, Span, Status, StatusCode, set_span_in_context
 
-from obskit import propagation
-from obskit._config import get_settings
+from obskit import _traceparent
 from obskit._providers import instruments
+from obskit._setup import get_settings
 from obskit._spans import record_outcome
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
-from obskit.http import _names as n
-from obskit.http._redact import REDACTED_VALUE, header_is_sensitive
+from obskit.http import _http_names as n
+from obskit.http._http_redaction import REDACTED_VALUE, header_is_sensitive
 
 _log = logging.getLogger("obskit.http")
 
@@ -107,7 +107,7 @@ class HeaderCapture:
 def traceparent_context(traceparent: str) -> Context:
     """What ``propagation.extract`` returns for a carrier holding one ``traceparent`` and no
     other trace header under the default propagators, without building and rescanning one."""
-    span_context = propagation.parse_traceparent([traceparent])
+    span_context = _traceparent.parse_traceparent([traceparent])
     if span_context is None:
         return Context()
     return set_span_in_context(NonRecordingSpan(span_context), Context())

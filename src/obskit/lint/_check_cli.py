@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from obskit.lint._check import check_files
-from obskit.lint._config import ConfigError, add_common_arguments, config_from_args
+from obskit.lint._lint_config import ConfigError, add_common_arguments, config_from_args
 from obskit.lint._report import as_dict, render
 
 __all__ = ["add_arguments", "run"]

@@ -8,7 +8,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from obskit.lint._config import ConfigError, add_common_arguments, config_from_args
 from obskit.lint._drift import (
     SINGLE,
     SYNONYM,
@@ -18,6 +17,7 @@ from obskit.lint._drift import (
     inventory,
     service_names,
 )
+from obskit.lint._lint_config import ConfigError, add_common_arguments, config_from_args
 from obskit.lint._report import render
 from obskit.lint._results import LocatedFinding
 

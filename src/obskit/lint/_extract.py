@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from obskit.lint import _semconv
+from obskit.lint import _semconv_constants
 from obskit.lint._files import source_lines
 
 __all__ = ["NO_VALUE", "Kind", "NameUse", "Spelling", "extract_names", "interesting_lines"]
@@ -246,12 +246,16 @@ class _Extractor:
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.ImportFrom):
-            if node.module and node.module.startswith(_semconv.PACKAGE) and not node.level:
+            if (
+                node.module
+                and node.module.startswith(_semconv_constants.PACKAGE)
+                and not node.level
+            ):
                 for alias in node.names:
                     self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
             return
         for alias in node.names:
-            if alias.name.startswith(_semconv.PACKAGE):
+            if alias.name.startswith(_semconv_constants.PACKAGE):
                 if alias.asname:
                     self.imports[alias.asname] = alias.name
                 else:
@@ -373,7 +377,7 @@ class _Extractor:
             head, _, rest = dotted.partition(".")
             qualified = self.imports.get(head)
             if qualified is not None:
-                found = _semconv.lookup(f"{qualified}.{rest}" if rest else qualified)
+                found = _semconv_constants.lookup(f"{qualified}.{rest}" if rest else qualified)
                 if found is not None:
                     yield self._use(found, kind, node, value=value)
                     return

@@ -15,11 +15,11 @@ from pathlib import Path
 from obskit.conventions import Finding, Level, Registry
 from obskit.lint._baseline import fingerprints
 from obskit.lint._checks import PARSE_ERROR, UNREADABLE, Checker
-from obskit.lint._config import LintConfig
 from obskit.lint._extract import NameUse, extract_names
 from obskit.lint._files import GitIgnore, Problem, iter_python_files, load_source, read_source
 from obskit.lint._fix import FilePlan, Fixer
 from obskit.lint._ignores import ALL, inline_ignores, suppressed
+from obskit.lint._lint_config import LintConfig
 from obskit.lint._results import LocatedFinding, Summary
 
 __all__ = ["LintResult", "lint_paths", "plan_fixes"]

@@ -22,7 +22,7 @@ from obskit.logging._chain import (
     validate_attributes,
 )
 from obskit.logging._context import add_trace_context
-from obskit.logging._redact import MARKER, Redactor, luhn_valid
+from obskit.logging._log_redaction import MARKER, Redactor, luhn_valid
 from obskit.logging._stdlib import ObskitHandler, install_stdlib_handler
 from obskit.logging._validator import EXEMPT_KEYS, ConventionError, ConventionValidator
 

@@ -23,7 +23,7 @@ from structlog.typing import EventDict, WrappedLogger
 
 if TYPE_CHECKING:
     from obskit.conventions import Registry
-from obskit._semconv import EXCEPTION_STACKTRACE
+from obskit._semconv_names import EXCEPTION_STACKTRACE
 from obskit.propagation import current_context
 
 __all__ = ["SEVERITY", "OTelLogBridge"]

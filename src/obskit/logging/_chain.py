@@ -24,11 +24,11 @@ from typing import IO, TYPE_CHECKING, Any, Final, Literal
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
-from obskit import _config
+from obskit import _setup
 from obskit.errors import error_type
 from obskit.logging._bridge import OTelLogBridge, exception_of
 from obskit.logging._context import add_trace_context
-from obskit.logging._redact import Redactor
+from obskit.logging._log_redaction import Redactor
 from obskit.logging._validator import ConventionError, ConventionValidator
 
 if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
@@ -78,7 +78,7 @@ class _Output:
 class Chain:
     """One built chain: what every event runs through until the settings change."""
 
-    settings: _config.Settings
+    settings: _setup.Settings
     registry: Registry
     validator: ConventionValidator | None
     redactor: Redactor
@@ -201,7 +201,7 @@ def _load(sources: tuple[str, ...]) -> Registry:
     return load_registry(BUILTIN_CONVENTIONS, *paths, config=config)
 
 
-def registry_for(settings: _config.Settings) -> Registry:
+def registry_for(settings: _setup.Settings) -> Registry:
     """The registry the settings name: explicit, directories (over obskit's), or the default."""
     from obskit.conventions import Registry, default_registry
 
@@ -265,7 +265,7 @@ def _add_logger_name(logger: WrappedLogger, method_name: str, event_dict: EventD
 
 
 def _build() -> Chain:
-    settings = _config.get_settings()
+    settings = _setup.get_settings()
     output = _state.output
     previous = _state.chain
     if previous is not None and previous.settings is settings:  # only the output changed
@@ -338,11 +338,11 @@ def _build() -> Chain:
 def current_chain() -> Chain:
     """The chain for the current settings and output (built on first use after a change)."""
     chain = _state.chain
-    if chain is not None and chain.fresh and chain.settings is _config.get_settings():
+    if chain is not None and chain.fresh and chain.settings is _setup.get_settings():
         return chain
     with _lock:
         chain = _state.chain
-        if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
+        if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
             chain = _state.chain = _build()
         return chain
 
@@ -368,7 +368,7 @@ def _exception_fields(logger: WrappedLogger, method_name: str, event_dict: Event
 
 def _dispatch(logger: WrappedLogger, method_name: str, event_dict: Any) -> Any:
     chain = _state.chain
-    if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
+    if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
         chain = current_chain()
     if LEVELS.get(method_name, logging.INFO) < chain.min_level:
         raise structlog.DropEvent
@@ -451,7 +451,7 @@ def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     ``call_attributes`` hook): sensitive values never reach a span, and the caller's dict is
     never changed."""
     chain = _state.chain
-    if chain is None or not chain.fresh or chain.settings is not _config.get_settings():
+    if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
         chain = current_chain()
     validator = chain.validator
     checked = attributes if validator is None else validator.attributes(attributes)

@@ -11,10 +11,10 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit import propagation
-from obskit._config import get_settings
 from obskit._providers import consumed_tally, instruments, sdk_tracer
+from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.messaging import _observe

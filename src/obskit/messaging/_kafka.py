@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit.messaging._adapter import MessageInfo, register_adapter
 
 

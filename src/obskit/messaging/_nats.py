@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
 
 _JS_ACK: Final = "$JS.ACK."

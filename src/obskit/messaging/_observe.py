@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from opentelemetry.trace import Span
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit._providers import instruments
 from obskit.messaging._adapter import MessageInfo
 from obskit.propagation import header_values

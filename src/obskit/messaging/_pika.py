@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
 from obskit.messaging._extras import require
 

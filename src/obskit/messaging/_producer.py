@@ -12,10 +12,10 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit import propagation
-from obskit._config import get_settings
 from obskit._providers import instruments, sdk_tracer, sent_tally
+from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes, record_outcome
 from obskit.errors import ErrorPolicy, error_type
 

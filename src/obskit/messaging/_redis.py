@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
 
 __all__ = [

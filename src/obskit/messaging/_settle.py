@@ -13,7 +13,7 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 
 __all__ = ["CONSUMER_SPAN_KEY", "Settlement", "settled"]
 

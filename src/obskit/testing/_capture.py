@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from obskit import _config
+from obskit import _setup
 from obskit.messaging import _observe
 from obskit.testing._trace import SpanNotFound, TraceTree
 
@@ -109,7 +109,7 @@ _lock = threading.RLock()
 
 def _collect() -> None:
     """Read the shared reader once and hand its points to every open capture (under ``_lock``)."""
-    reader = _config.captured_metric_reader()
+    reader = _setup.captured_metric_reader()
     if reader is None:
         return
     data: MetricsData | None = reader.get_metrics_data()
@@ -154,8 +154,8 @@ def capture() -> Iterator[Telemetry]:
     after ``configure()``, and beside a host's own SDK providers (metrics are captured only from
     providers obskit set up). Nested and repeated captures each see only their own telemetry.
     """
-    _config.ensure_sdk_for_capture()
-    span_fanout, log_fanout = _config.attach_sinks()
+    _setup.ensure_sdk_for_capture()
+    span_fanout, log_fanout = _setup.attach_sinks()
     telemetry = Telemetry()
     span_processor = SimpleSpanProcessor(telemetry._spans)
     log_processor = SimpleLogRecordProcessor(telemetry._logs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit.view._otlp_json import LinkRecord, LogRecord, SpanRecord, TelemetryFile
 
 __all__ = ["LATE_AFTER_SECONDS", "Row", "Waterfall", "format_duration", "pick_trace", "waterfall"]

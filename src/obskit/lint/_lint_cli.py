@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 from obskit.lint._baseline import read_baseline, write_baseline
-from obskit.lint._config import ConfigError, add_common_arguments, config_from_args
 from obskit.lint._files import write_source
 from obskit.lint._fix import unified_diff
 from obskit.lint._lint import lint_paths, plan_fixes
+from obskit.lint._lint_config import ConfigError, add_common_arguments, config_from_args
 from obskit.lint._report import render
 
 __all__ = ["add_arguments", "run"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import logging
 import os
 
@@ -12,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 
 import obskit
-from obskit import propagation
+from obskit import _carriers, propagation
 
 TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 SPAN_ID = 0x00F067AA0BA902B7
@@ -87,7 +88,7 @@ def test_bad_input_gives_a_fresh_root_context_and_is_counted(
 def test_bad_headers_are_logged_at_debug_at_most_once_per_interval(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    propagation._last_report.clear()
+    _carriers._last_report.clear()
     with caplog.at_level(logging.DEBUG, logger="obskit.propagation"):
         for _ in range(50):
             obskit.extract({"traceparent": "nope"})
@@ -188,3 +189,11 @@ def test_level_2_random_flag_is_kept_and_unknown_flags_are_not(flags: str, forwa
     assert obskit.inject({}, obskit.extract({"traceparent": incoming})) == {
         "traceparent": incoming[:-2] + forwarded
     }
+
+
+def test_email_message_carriers_get_one_traceparent() -> None:
+    carrier = email.message.Message()
+    context = obskit.extract({"traceparent": PARENT})
+    obskit.inject(carrier, context)
+    obskit.inject(carrier, context)
+    assert carrier.get_all("traceparent") == [PARENT]

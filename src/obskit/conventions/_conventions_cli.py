@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ._config import ConfigError, RulesConfig
 from ._findings import Level
 from ._model import Attribute, Metric
 from ._registry import Registry
+from ._rules_config import ConfigError, RulesConfig
 from ._sources import BUILTIN_CONVENTIONS, load_registry
 from ._weaver_policy import COMPARISONS, DEFAULT_POLICIES, POLICIES, check_registry
 

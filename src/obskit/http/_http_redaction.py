@@ -9,7 +9,7 @@ from typing import Final
 from urllib.parse import unquote_plus
 
 from obskit._sensitive import SENSITIVE_WORDS
-from obskit.http import _names as n
+from obskit.http import _http_names as n
 
 _log = logging.getLogger("obskit.http")
 
