@@ -13,7 +13,7 @@ from obskit._instrument import wrap
 from obskit._providers import sdk_tracer
 from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes
-from obskit.errors import ErrorPolicy
+from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._consumer import (
     Attributes,
     BatchConsumerOperation,
@@ -23,6 +23,7 @@ from obskit.messaging._consumer import (
     Sequencer,
 )
 from obskit.messaging._producer import ProducerOperation
+from obskit.messaging._settling import SettleOptions, settling
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,6 +131,10 @@ class Traced:
         parent: bool = True,
         sequence: Sequencer | None = None,
         consumer_group: str | None = None,
+        settle: bool = False,
+        max_attempts: int | None = None,
+        retry_delay: RetryDelay | None = None,
+        dead_letter: str | None = None,
     ) -> Callable[[F], F]:
         """A CONSUMER span ``process {destination}`` that continues the producer's trace.
 
@@ -137,6 +142,12 @@ class Traced:
         names (a keyword name or a position); pika's ``(channel, method, properties, body)`` is
         recognised. ``headers`` reads the headers of anything else. Business outcomes are
         recorded and not re-raised (no retry chain); other failures are re-raised unchanged.
+
+        ``settle=True``: obskit acknowledges, retries (``max_attempts`` deliveries in all,
+        ``retry_delay`` seconds or a function of the attempt apart) or dead-letters (to
+        ``dead_letter``, default ``{destination}.dead-letter``) each message by its outcome,
+        through the client's own API, and re-raises nothing it settled. Unset options come from
+        the ErrorPolicy.
         """
         operation = ConsumerOperation(
             destination,
@@ -149,7 +160,10 @@ class Traced:
             sequence=sequence,
             consumer_group=consumer_group,
         )
-        return lambda function: wrap(function, operation)
+        if not settle:
+            return lambda function: wrap(function, operation)
+        options = SettleOptions(max_attempts, retry_delay, dead_letter)
+        return lambda function: wrap(settling(function, operation, options, batch=False), operation)
 
     def batch_consumer(
         self,
@@ -160,8 +174,16 @@ class Traced:
         headers: Callable[[Any], object] | None = None,
         attributes: Attributes = None,
         errors: ErrorPolicy | None = None,
+        settle: bool = False,
+        max_attempts: int | None = None,
+        retry_delay: RetryDelay | None = None,
+        dead_letter: str | None = None,
     ) -> Callable[[F], F]:
-        """One CONSUMER span for a batch, with a link to each message's producer."""
+        """One CONSUMER span for a batch, with a link to each message's producer.
+
+        ``settle=True`` settles every message of the batch by the handler's outcome, each
+        within its own retry budget (see :meth:`consumer`).
+        """
         operation = BatchConsumerOperation(
             destination,
             system=system,
@@ -170,7 +192,10 @@ class Traced:
             attributes=attributes,
             errors=errors,
         )
-        return lambda function: wrap(function, operation)
+        if not settle:
+            return lambda function: wrap(function, operation)
+        options = SettleOptions(max_attempts, retry_delay, dead_letter)
+        return lambda function: wrap(settling(function, operation, options, batch=True), operation)
 
     def producer(
         self,

@@ -18,8 +18,10 @@ from obskit.messaging._redis import (
     redis_entry,
 )
 from obskit.messaging._settle import Settlement, settled
+from obskit.messaging._settling import BROKER_DEAD_LETTER
 
 __all__ = [
+    "BROKER_DEAD_LETTER",
     "MessageInfo",
     "PikaDelivery",
     "RedisStreamEntry",

@@ -1,5 +1,7 @@
-"""RabbitMQ through aio-pika: ``IncomingMessage`` from ``queue.consume(callback)`` and from
-``async with queue.iterator()``.
+"""RabbitMQ through aio-pika: ``IncomingMessage`` from ``queue.consume(callback)``,
+``async with queue.iterator()`` and ``queue.get()``, settled (``settle=True``) the way
+:mod:`obskit.messaging._pika` describes. Inside ``async with message.process()``, pass
+``ignore_processed=True``: obskit has settled the message by the time the block ends.
 
 Settlement is observed cheaply: the first time a message of a given class is read, its
 ``ack``/``nack``/``reject`` are wrapped so that calling them inside a handler records
@@ -9,13 +11,19 @@ class, not the instance, is wrapped; the wrapper only adds one attribute write).
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
-from obskit.messaging._pika import rabbitmq_attempt, rabbitmq_attributes, rabbitmq_destination
+from obskit.messaging._adapter import MessageInfo, SettleRequest, _opt_str, register_adapter
+from obskit.messaging._pika import (
+    amqp_settlement,
+    rabbitmq_attempt,
+    rabbitmq_attributes,
+    rabbitmq_destination,
+)
 from obskit.messaging._settle import Settlement, consumer_span, record
 
 _log = logging.getLogger("obskit.messaging")
@@ -67,6 +75,27 @@ def _reject(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Settlement, 
     return "reject", bool(kwargs.get("requeue", args[0] if args else False))
 
 
+async def settle_incoming(message: Any, request: SettleRequest) -> None:
+    """Settle through aio-pika; a message the handler already settled is left as it is."""
+    if message.processed:
+        return
+    plan = amqp_settlement(message.headers, message.exchange, message.routing_key, request)
+    if plan.copy_to is not None:
+        channel = message.channel
+        if plan.declare:
+            await channel.queue_declare(plan.copy_to, durable=True, arguments=plan.arguments)
+        properties = copy.copy(message.properties)
+        properties.headers = plan.headers
+        properties.user_id = None  # the copy is published by this connection's user
+        await channel.basic_publish(
+            message.body, exchange="", routing_key=plan.copy_to, properties=properties
+        )
+    if plan.reject:
+        await message.reject(requeue=False)
+    else:
+        await message.ack()
+
+
 Method = Callable[..., Coroutine[Any, Any, Any]]
 
 
@@ -86,5 +115,5 @@ def _recording(
     return settle
 
 
-register_adapter("aio_pika", "IncomingMessage", read_incoming)
-register_adapter("aio_pika", "AbstractIncomingMessage", read_incoming)
+register_adapter("aio_pika", "IncomingMessage", read_incoming, settler=settle_incoming)
+register_adapter("aio_pika", "AbstractIncomingMessage", read_incoming, settler=settle_incoming)

@@ -18,10 +18,8 @@ from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.messaging import _observe
-from obskit.messaging._adapter import MessageInfo, read_message
-from obskit.messaging._mqtt import is_paho_callback
-from obskit.messaging._pika import PikaDelivery, is_pika_callback
-from obskit.messaging._settle import CONSUMER_SPAN_KEY
+from obskit.messaging._adapter import MessageInfo, argument_shapes, read_message
+from obskit.messaging._settle import CONSUMER_CALL_KEY
 
 _log = logging.getLogger("obskit.messaging")
 
@@ -65,7 +63,7 @@ class ConsumerCall(SpanCall):
         messages: int = 1,
     ) -> None:
         super().__init__(span, parent, policy, reraise_all=False)
-        self.context = context_api.set_value(CONSUMER_SPAN_KEY, span, self.context)
+        self.context = context_api.set_value(CONSUMER_CALL_KEY, self, self.context)
         self.metric_attributes = metric_attributes
         self.messages = messages  # a batch counts every message it consumed
 
@@ -114,6 +112,7 @@ class ConsumerOperation:
         self.use_parent = parent
         self.sequence = sequence
         self.operation_name = operation_name
+        self.warned_unreadable = False
         self.base_attributes: dict[str, Any] = {
             sc.MESSAGING_SYSTEM: system,
             sc.MESSAGING_OPERATION_TYPE: "process",
@@ -137,10 +136,10 @@ class ConsumerOperation:
     def locate(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         selector = self.message_selector
         if selector is None:
-            if len(args) >= 4 and is_pika_callback(args):
-                return PikaDelivery(*args[:4])
-            if len(args) == 3 and is_paho_callback(args):
-                return args[2]  # paho-mqtt's on_message(client, userdata, message)
+            for shape in argument_shapes.get(len(args), ()):
+                message = shape(args)  # pika's (channel, method, properties, body), paho's ...
+                if message is not None:
+                    return message
             if args:
                 return args[0]
             return kwargs.get("message")
@@ -162,8 +161,14 @@ class ConsumerOperation:
         producer = trace.get_current_span(parent).get_span_context()
         attributes = dict(self.base_attributes)
         if not isinstance(self.destination, str):
-            attributes[sc.MESSAGING_DESTINATION_NAME] = _dynamic(self.destination, args, kwargs)
+            attributes[sc.MESSAGING_DESTINATION_NAME] = dynamic_destination(
+                self.destination, args, kwargs
+            )
         _add_info(attributes, info)
+        if not producer.is_valid:
+            attributes[sc.OBSKIT_CONTEXT_MISSING] = True
+            if not info.readable and not self.warned_unreadable:
+                self.warn_unreadable(message)
         user = call_attributes(self.attributes, args, kwargs)
         if user:
             attributes.update(user)
@@ -181,6 +186,18 @@ class ConsumerOperation:
         return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
 
     passes_context = True
+
+    def warn_unreadable(self, message: Any) -> None:
+        """Once per consumer: a message type obskit cannot read breaks the trace, say so."""
+        self.warned_unreadable = True
+        _log.warning(
+            "obskit: consumer %r cannot read trace context from a %s.%s message, so its trace "
+            "starts here; pass headers=<callable returning the headers> to the decorator, or "
+            "teach obskit the type with obskit.messaging.register_adapter()",
+            self.span_name,
+            type(message).__module__,
+            type(message).__qualname__,
+        )
 
     def incoming_headers(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
         return read_message(self.locate(args, kwargs), self.headers).headers
@@ -200,7 +217,7 @@ def _metric_attributes(span_attributes: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in span_attributes.items() if k != sc.MESSAGING_OPERATION_TYPE}
 
 
-def _dynamic(destination: Callable[..., str], args: Any, kwargs: Any) -> str:
+def dynamic_destination(destination: Callable[..., str], args: Any, kwargs: Any) -> str:
     try:
         return str(destination(*args, **kwargs))
     except Exception:
@@ -239,7 +256,11 @@ class BatchConsumerOperation(ConsumerOperation):
         attributes = dict(self.base_attributes)
         attributes[sc.MESSAGING_BATCH_MESSAGE_COUNT] = len(batch)
         if not isinstance(self.destination, str):
-            attributes[sc.MESSAGING_DESTINATION_NAME] = _dynamic(self.destination, args, kwargs)
+            attributes[sc.MESSAGING_DESTINATION_NAME] = dynamic_destination(
+                self.destination, args, kwargs
+            )
+        if batch and not links:
+            attributes[sc.OBSKIT_CONTEXT_MISSING] = True
         user = call_attributes(self.attributes, args, kwargs)
         if user:
             attributes.update(user)

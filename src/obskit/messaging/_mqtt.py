@@ -8,16 +8,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
+from obskit.messaging._adapter import (
+    MessageInfo,
+    _opt_str,
+    register_adapter,
+    register_arguments,
+)
 from obskit.messaging._extras import require
 
 __all__ = ["mqtt_properties"]
 
 
-def is_paho_callback(args: tuple[Any, ...]) -> bool:
+def message_in(args: tuple[Any, ...]) -> Any:
     """``on_message(client, userdata, message)``: the message is the third argument."""
     message = type(args[2])
-    return message.__name__ == "MQTTMessage" and message.__module__.startswith("paho")
+    if message.__name__ == "MQTTMessage" and message.__module__.startswith("paho"):
+        return args[2]
+    return None
 
 
 def read_mqtt(message: Any) -> MessageInfo:
@@ -59,3 +66,4 @@ def _text(value: Any) -> str:
 
 
 register_adapter("paho.mqtt.client", "MQTTMessage", read_mqtt)
+register_arguments(3, message_in)

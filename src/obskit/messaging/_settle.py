@@ -1,13 +1,14 @@
 """``settled()``: what the handler told the broker to do with the message, on the consumer span.
 
-The consumer span is found through a context key that ``@traced.consumer`` sets, so a call from
-inside a child span (or a helper several frames down) still lands on the right span.
+The consumer's call (its span and outcome) is found through a context key that
+``@traced.consumer`` sets, so a call from inside a child span (or a helper several frames down)
+still lands on the right span.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -15,7 +16,7 @@ from opentelemetry.trace import Span
 
 from obskit import _semconv_names as sc
 
-__all__ = ["CONSUMER_SPAN_KEY", "Settlement", "settled"]
+__all__ = ["CONSUMER_CALL_KEY", "Settlement", "settled"]
 
 _log = logging.getLogger("obskit.messaging")
 
@@ -23,14 +24,21 @@ Settlement = Literal["ack", "nack", "requeue", "retry", "reject", "dead_letter"]
 _ORDER: Final = ", ".join(get_args(Settlement))
 _OUTCOMES: Final = frozenset(get_args(Settlement))
 
-#: the consumer span of the message being handled, set by ``@traced.consumer``
-CONSUMER_SPAN_KEY: Final = context_api.create_key("obskit-consumer-span")
+#: the call (``.span``, ``.kind``, ``.failed()``) of the message being handled, set by
+#: ``@traced.consumer``
+CONSUMER_CALL_KEY: Final = context_api.create_key("obskit-consumer-call")
+
+
+def consumer_call() -> Any:
+    """The consumer call of the message being handled, or None (outside one, or no SDK)."""
+    return context_api.get_value(CONSUMER_CALL_KEY)
 
 
 def consumer_span(*, fallback: bool = True) -> Span | None:
     """The span of the message being handled; outside a consumer, the current span (or None)."""
-    span = context_api.get_value(CONSUMER_SPAN_KEY)
-    if isinstance(span, Span):
+    call = consumer_call()
+    if call is not None:
+        span: Span = call.span
         return span
     return trace.get_current_span() if fallback else None
 
