@@ -3,6 +3,12 @@ subject carries the stream, consumer, delivery count and timestamp.
 
 Publishing needs no helper: ``await nc.publish(subject, data, headers=headers)`` with the dict
 :func:`obskit.publishing` yields.
+
+Settling (``settle=True``) a JetStream message: ``ack()``; a retry is ``nak(delay)`` (JetStream
+counts the deliveries: the attempt is ``num_delivered``); a dead letter is a copy published
+through JetStream to ``{subject}.dead-letter`` (a stream must capture it, or the message stays
+unsettled and comes back) followed by ``term()``, or only ``term()`` with
+``dead_letter=BROKER_DEAD_LETTER`` (JetStream's terminated-message advisory).
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ import logging
 from typing import Any, Final
 
 from obskit import _semconv_names as sc
-from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
+from obskit.messaging._adapter import MessageInfo, SettleRequest, _opt_str, register_adapter
+from obskit.messaging._decision import Settle
 
 _JS_ACK: Final = "$JS.ACK."
 MSG_ID_HEADER: Final = "Nats-Msg-Id"
@@ -50,4 +57,22 @@ def _add_jetstream(info: MessageInfo, msg: Any) -> None:
     info.attributes[sc.MESSAGING_CONSUMER_GROUP_NAME] = metadata.consumer
 
 
-register_adapter("nats.aio.msg", "Msg", read_msg)
+async def settle_msg(msg: Any, request: SettleRequest) -> None:
+    if not (msg.reply or "").startswith(_JS_ACK):
+        raise TypeError("a core NATS message cannot be settled: only JetStream acknowledges")
+    decision = request.decision
+    if decision.action is Settle.ACK:
+        await msg.ack()
+    elif decision.action is Settle.RETRY:
+        await msg.nak(delay=decision.delay or None)
+    else:
+        if request.dead_letter is not None:
+            headers = {**(msg.headers or {}), **request.failure}
+            # nats-py gives a message no public handle on its client; JetStream publishing
+            # confirms that a stream stored the dead letter before the original is dropped
+            js = msg._client.jetstream()
+            await js.publish(request.dead_letter, msg.data, headers=headers)
+        await msg.term()
+
+
+register_adapter("nats.aio.msg", "Msg", read_msg, settler=settle_msg)

@@ -1,12 +1,18 @@
 """Redis Streams through redis-py.
 
-An XREADGROUP entry is a bare ``(entry_id, {field: value})`` tuple: nothing in its type says
-"Redis" or which stream it came from. So the handler receives a :class:`RedisStreamEntry`,
-built with :func:`redis_entry` or, for a whole reply, :func:`redis_entries`; trace context
-travels in the entry's fields (publish with ``obskit.publishing(stream, system="redis",
-headers={"body": ...})`` and ``XADD`` the yielded dict). Redis knows how often an entry was
-delivered only through ``XPENDING``: :func:`redis_delivery_counts` reads it (after ``XCLAIM``
-or when re-reading the pending list).
+An XREAD/XREADGROUP entry is a bare ``(entry_id, {field: value})`` tuple (or list): a handler
+may receive it as it is (its fields are read as headers, bytes or decoded). Nothing in it says
+which stream or group it came from, so to record those, count deliveries or settle it, the
+handler receives a :class:`RedisStreamEntry`, built with :func:`redis_entry` or, for a whole
+reply, :func:`redis_entries`. Trace context travels in the entry's fields (publish with
+``obskit.publishing(stream, system="redis", headers={"body": ...})`` and ``XADD`` the yielded
+dict). Redis knows how often an entry was delivered only through ``XPENDING``:
+:func:`redis_delivery_counts` reads it (after ``XCLAIM`` or when re-reading the pending list).
+
+Settling (``settle=True``, entries built with ``client=``): ``XACK``; a retry re-adds the entry
+with ``obskit-attempt`` incremented and acknowledges the original, in one ``MULTI``; a dead
+letter is added to ``{stream}.dead-letter`` with the failure in its fields, the same way.
+Redis has no delayed delivery: a retry is re-added at once.
 """
 
 from __future__ import annotations
@@ -15,7 +21,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 from obskit import _semconv_names as sc
-from obskit.messaging._adapter import MessageInfo, _opt_str, register_adapter
+from obskit.messaging._adapter import (
+    MessageInfo,
+    SettleRequest,
+    _opt_str,
+    attribute_adapter,
+    register_adapter,
+)
+from obskit.messaging._decision import Settle
 
 __all__ = [
     "RedisStreamEntry",
@@ -25,7 +38,10 @@ __all__ = [
     "redis_entry",
 ]
 
-_CONTEXT_FIELDS: Final = frozenset({"traceparent", "tracestate", "baggage", sc.SENT_AT_HEADER})
+ATTEMPT_FIELD: Final = "obskit-attempt"
+_CONTEXT_FIELDS: Final = frozenset(
+    {"traceparent", "tracestate", "baggage", sc.SENT_AT_HEADER, ATTEMPT_FIELD}
+)
 
 
 class RedisStreamEntry(NamedTuple):
@@ -37,6 +53,7 @@ class RedisStreamEntry(NamedTuple):
     group: str | None = None
     consumer: str | None = None
     delivery_count: int | None = None
+    client: Any = None  # the redis-py client (sync or asyncio) that settles it
 
 
 def redis_entry(
@@ -47,6 +64,7 @@ def redis_entry(
     group: str | bytes | None = None,
     consumer: str | bytes | None = None,
     delivery_count: int | None = None,
+    client: Any = None,
 ) -> RedisStreamEntry:
     """Wrap one entry of an XREADGROUP/XREAD/XCLAIM reply for ``@traced.consumer``."""
     return RedisStreamEntry(
@@ -56,6 +74,7 @@ def redis_entry(
         _opt_str(group),
         _opt_str(consumer),
         delivery_count,
+        client,
     )
 
 
@@ -66,12 +85,14 @@ def redis_entries(
     group: str | bytes | None = None,
     consumer: str | bytes | None = None,
     delivery_counts: Mapping[str, int] | None = None,
+    client: Any = None,
 ) -> list[RedisStreamEntry]:
     """Every entry of an XREADGROUP/XREAD reply (RESP2 list or RESP3 dict), or of an
     XCLAIM/XRANGE reply (a flat list of entries, which needs ``stream=``).
 
     Entries read with ``>`` are first deliveries (count 1, when a group is given); pass
-    ``delivery_counts`` (from :func:`redis_delivery_counts`) for re-read or claimed ones.
+    ``delivery_counts`` (from :func:`redis_delivery_counts`) for re-read or claimed ones, and
+    ``client`` (with ``group``) to let ``settle=True`` acknowledge them.
     """
     entries: list[RedisStreamEntry] = []
     counts = delivery_counts or {}
@@ -89,6 +110,7 @@ def redis_entries(
                     group=group,
                     consumer=consumer,
                     delivery_count=counts.get(entry_id, default),
+                    client=client,
                 )
             )
     return entries
@@ -165,10 +187,56 @@ def read_entry(entry: RedisStreamEntry) -> MessageInfo:
         message_id=entry.entry_id,
         body_size=_body_size(entry.fields),
         timestamp=_id_time(entry.entry_id),
-        attempt=count,
+        attempt=_attempt(entry.fields, count),
         redelivered=count > 1 if count is not None else None,
         attributes=attributes,
     )
+
+
+def read_raw(entry: Sequence[Any]) -> MessageInfo:
+    """A bare ``(entry_id, fields)`` from an XREAD/XREADGROUP reply; other sequences are read
+    like any object."""
+    if not _is_entry(entry) or entry[1] is None:
+        return attribute_adapter(entry)
+    entry_id, fields = _text(entry[0]), entry[1]
+    return MessageInfo(
+        headers=fields,
+        message_id=entry_id,
+        body_size=_body_size(fields),
+        timestamp=_id_time(entry_id),
+        attempt=_attempt(fields, None),
+    )
+
+
+def _attempt(fields: Mapping[Any, Any], delivery_count: int | None) -> int | None:
+    """Re-added copies count in ``obskit-attempt``; XPENDING counts deliveries of this one."""
+    value = fields.get(ATTEMPT_FIELD, fields.get(ATTEMPT_FIELD.encode()))
+    base = int(value) if isinstance(value, str | bytes) and value.isdigit() else None
+    if base is None:
+        return delivery_count
+    return base + (delivery_count - 1 if delivery_count else 0)
+
+
+def settle_entry(entry: RedisStreamEntry, request: SettleRequest) -> Any:
+    """XACK, with the re-added copy or the dead letter in the same MULTI (a list of replies, or
+    an awaitable one for ``redis.asyncio``)."""
+    if entry.client is None or entry.group is None:
+        raise TypeError("settling a Redis entry needs redis_entries(..., group=, client=)")
+    decision = request.decision
+    pipe = entry.client.pipeline(transaction=True)
+    if decision.action is Settle.RETRY:
+        pipe.xadd(entry.stream, _fields(entry.fields, {ATTEMPT_FIELD: decision.next_attempt}))
+    elif decision.action is Settle.DEAD_LETTER:
+        target = request.dead_letter or f"{entry.stream}.dead-letter"
+        pipe.xadd(target, _fields(entry.fields, request.failure))
+    pipe.xack(entry.stream, entry.group, entry.entry_id)
+    return pipe.execute()
+
+
+def _fields(fields: Mapping[Any, Any], extra: Mapping[str, Any]) -> dict[Any, Any]:
+    """``fields`` with ``extra`` replacing same-named ones, whether bytes or text."""
+    kept = {k: v for k, v in fields.items() if _text(k) not in extra}
+    return {**kept, **extra}
 
 
 def _body_size(fields: Mapping[Any, Any]) -> int:
@@ -194,4 +262,6 @@ def _text(value: str | bytes | Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-register_adapter("obskit.messaging._redis", "RedisStreamEntry", read_entry)
+register_adapter("obskit.messaging._redis", "RedisStreamEntry", read_entry, settler=settle_entry)
+register_adapter("builtins", "tuple", read_raw)
+register_adapter("builtins", "list", read_raw)
