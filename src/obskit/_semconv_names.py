@@ -61,5 +61,6 @@ OBSKIT_MESSAGE_CLOCK_SKEW: Final = "obskit.message.clock_skew"
 OBSKIT_MESSAGE_SETTLEMENT: Final = "obskit.message.settlement"
 OBSKIT_CONTEXT_MISSING: Final = "obskit.context.missing"
 METRIC_SETTLEMENTS: Final = "obskit.message.settlements"
+OBSKIT_TASK_NAME: Final = "obskit.task.name"
 #: header obskit writes so a consumer can tell a message's age from the producer's clock
 SENT_AT_HEADER: Final = "obskit-sent-at"
