@@ -106,7 +106,7 @@ def test_transient_failure_is_retried_with_counted_attempts(
     app.tasks["shop.flaky"].delay("o-2")
     runs = wait_for_spans(telemetry, 3, _consumers("shop.flaky"))
     assert calls["o-2"] == 3
-    assert _attempts(runs) == [(1, "requeue"), (2, "requeue"), (3, "ack")]
+    assert _attempts(runs) == [(1, "retry"), (2, "retry"), (3, "ack")]
     assert len({s.context.trace_id for s in runs}) == 1  # every retry stays in the trace
     assert [s.attributes.get("error.type") for s in sorted(runs, key=lambda s: s.start_time or 0)][
         :2
@@ -140,7 +140,7 @@ def test_retry_budget_ends_in_a_dead_letter(shop: Any, telemetry: Telemetry) -> 
     app, _, calls, _ = shop
     app.tasks["shop.always_busy"].delay("o-5")
     runs = wait_for_spans(telemetry, 5, _consumers("shop.always_busy"))
-    assert _attempts(runs) == [(1, "requeue"), (2, "requeue"), (3, "requeue"), (4, "requeue"),
+    assert _attempts(runs) == [(1, "retry"), (2, "retry"), (3, "retry"), (4, "retry"),
                                (5, "dead_letter")]  # fmt: skip
     assert len(wait_for_spans(telemetry, 6, _consumers("shop.always_busy"), bound=1.5)) == 5
     assert calls["o-5"] == 5

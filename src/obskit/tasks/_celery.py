@@ -18,11 +18,12 @@ from typing import Any
 
 from opentelemetry import context as context_api
 
-from obskit.errors import ErrorPolicy
+from obskit.errors import ErrorPolicy, RetryDelay
+from obskit.messaging._decision import Settle
 from obskit.messaging._extras import require
 from obskit.messaging._producer import publishing
 from obskit.propagation import extract
-from obskit.tasks._runner import RetryDelay, TaskMessage, TaskRunner
+from obskit.tasks._runner import TaskMessage, TaskRunner
 
 __all__ = ["instrument_celery"]
 
@@ -39,7 +40,7 @@ def instrument_celery(
     app: Any,
     *,
     errors: ErrorPolicy | None = None,
-    max_attempts: int = 5,
+    max_attempts: int | None = None,
     retry_delay: RetryDelay | None = None,
 ) -> None:
     """Trace every task of ``app``: enqueues, runs, retries and rejections.
@@ -153,12 +154,10 @@ def _settle(task: Any, runner: TaskRunner, message: TaskMessage, exc: Exception)
     """Celery's own retry and reject, as the ErrorPolicy decided (raises what Celery expects)."""
     from celery.exceptions import Reject
 
-    decision = runner.decide(exc, message.attempt)
-    if decision == "retry":
-        raise task.retry(
-            exc=exc,
-            countdown=runner.retry_delay(message.attempt),
-            max_retries=runner.max_attempts - 1,
-        )
-    if decision == "dead_letter":
+    decision = runner.decide(exc, message)
+    if decision is None:
+        return
+    if decision.action is Settle.RETRY:
+        raise task.retry(exc=exc, countdown=decision.delay, max_retries=runner.max_attempts - 1)
+    if decision.action is Settle.DEAD_LETTER:
         raise Reject(exc, requeue=False) from exc

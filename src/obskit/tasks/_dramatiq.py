@@ -2,8 +2,9 @@
 
 The trace context travels in the message's ``options`` (which Dramatiq persists with the message)
 under ``obskit_headers``. Each actor's function is wrapped when it is declared, so its body runs
-inside the CONSUMER span; the middleware sits before Dramatiq's ``Retries`` and turns the
-ErrorPolicy's decision into Retries' own budget: a poison message or an exhausted budget fails
+inside the CONSUMER span; the middleware sits beside Dramatiq's ``Retries`` and turns the
+ErrorPolicy's decision into Retries' own budget (its ``after_process_message`` runs
+first): a poison message or an exhausted budget fails
 (into Dramatiq's dead-letter queue), a transient failure is retried.
 """
 
@@ -16,10 +17,11 @@ from collections import OrderedDict
 from contextlib import AbstractContextManager
 from typing import Any
 
-from obskit.errors import ErrorPolicy
+from obskit.errors import ErrorPolicy, RetryDelay
+from obskit.messaging._decision import Settle
 from obskit.messaging._extras import require
 from obskit.messaging._producer import publishing
-from obskit.tasks._runner import RetryDelay, TaskMessage, TaskRunner
+from obskit.tasks._runner import TaskMessage, TaskRunner
 
 __all__ = ["instrument_dramatiq"]
 
@@ -33,7 +35,7 @@ def instrument_dramatiq(
     broker: Any,
     *,
     errors: ErrorPolicy | None = None,
-    max_attempts: int = 5,
+    max_attempts: int | None = None,
     retry_delay: RetryDelay | None = None,
 ) -> None:
     """Trace every actor of ``broker``: enqueues, runs, retries and dead letters.
@@ -48,7 +50,8 @@ def instrument_dramatiq(
     middleware = _middleware_class()(runner)
     retries = dramatiq.middleware.Retries
     has_retries = any(isinstance(m, retries) for m in broker.middleware)
-    broker.add_middleware(middleware, before=retries if has_retries else None)
+    # ``after_*`` hooks run in reverse order: placed after Retries, obskit decides first
+    broker.add_middleware(middleware, after=retries if has_retries else None)
     for actor in list(broker.actors.values()):
         middleware.after_declare_actor(broker, actor)
 
@@ -97,12 +100,15 @@ def _middleware_class() -> type:
                 span.__exit__(None, None, None)
 
         def before_process_message(self, broker: Any, message: Any) -> None:
+            actor = broker.get_actor(message.actor_name)
+            budget = message.options.get("max_retries", actor.options.get("max_retries"))
             self.current.message = TaskMessage(
                 name=message.actor_name,
                 queue=message.queue_name,
                 headers=message.options.get(HEADERS_OPTION) or {},
                 message_id=message.message_id,
                 attempt=int(message.options.get("retries", 0)) + 1,
+                max_attempts=None if budget is None else int(budget) + 1,
             )
 
         def after_process_message(
@@ -112,17 +118,16 @@ def _middleware_class() -> type:
             self.current.message = None
             if exception is None or task is None:
                 return
-            decision = self.runner.decide(exception, task.attempt)
-            if decision == "dead_letter":
+            decision = self.runner.decide(exception, task)
+            if decision is None:
+                return
+            if decision.action is Settle.DEAD_LETTER:
                 message.options["max_retries"] = 0  # Retries fails it: Dramatiq's dead letters
-            elif (
-                decision == "retry"
-                and "max_retries" not in broker.get_actor(message.actor_name).options
-            ):  # an actor's own budget wins over obskit's default
-                message.options.setdefault("max_retries", self.runner.max_attempts - 1)
-                delay_ms = max(1, int(self.runner.retry_delay(task.attempt) * 1000))
-                message.options.setdefault("min_backoff", delay_ms)
-                message.options.setdefault("max_backoff", delay_ms)
+            elif decision.action is Settle.RETRY:
+                if task.max_attempts is None:  # an actor's own budget wins over obskit's
+                    message.options["max_retries"] = self.runner.max_attempts - 1
+                delay_ms = max(1, int(decision.delay * 1000))  # Retries' backoff, in ms
+                message.options["min_backoff"] = message.options["max_backoff"] = delay_ms
 
         after_skip_message = after_process_message
 

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from obskit import _semconv_names as sc
 from obskit._instrument import wrap
-from obskit.errors import ErrorKind, ErrorPolicy
+from obskit.errors import ErrorKind, ErrorPolicy, RetryDelay
 from obskit.messaging._adapter import MessageInfo, register_adapter
 from obskit.messaging._consumer import ConsumerOperation
+from obskit.messaging._decision import Settle, SettlementDecision, decide_settlement
 from obskit.messaging._settle import consumer_span, record
 
-__all__ = ["Decision", "RetryDelay", "TaskMessage", "TaskRunner"]
-
-RetryDelay = float | Callable[[int], float]
-Decision = Literal["ack", "retry", "dead_letter", "raise"]
+__all__ = ["TaskMessage", "TaskRunner"]
 
 
 @dataclass(slots=True)
@@ -35,6 +33,8 @@ class TaskMessage:
     attempt: int
     redelivered: bool | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: the task's own retry budget, where the task queue sets one (it wins over obskit's)
+    max_attempts: int | None = None
 
 
 def _read_task(message: TaskMessage) -> MessageInfo:
@@ -54,17 +54,11 @@ def _read_task(message: TaskMessage) -> MessageInfo:
 register_adapter(__name__, "TaskMessage", _read_task)
 
 
-def default_retry_delay(attempt: int) -> float:
-    """A short exponential backoff: 0.5 s, 1 s, 2 s, ... capped at 30 s."""
-    return float(min(30.0, 0.5 * 2 ** (attempt - 1)))
-
-
 class TaskRunner:
-    """Runs task bodies inside CONSUMER spans and turns their failures into decisions.
+    """Runs task bodies inside CONSUMER spans and settles their failures by the ErrorPolicy.
 
-    ``decide`` is the one retry rule of the task integrations: a business refusal is
-    acknowledged, poison is dead-lettered at once, transient and unexpected failures are retried
-    while ``attempt < max_attempts`` and dead-lettered after.
+    The decision is :func:`obskit.messaging.decide_settlement`, the rule every broker and the
+    in-memory bus follow; ``max_attempts`` and ``retry_delay`` default to the policy's budget.
     """
 
     def __init__(
@@ -72,37 +66,40 @@ class TaskRunner:
         system: str,
         *,
         errors: ErrorPolicy | None = None,
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
         retry_delay: RetryDelay | None = None,
     ) -> None:
-        if max_attempts < 1:
+        if max_attempts is not None and max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts!r}")
         self.system = system
         self.errors = errors
-        self.max_attempts = max_attempts
-        self._retry_delay = default_retry_delay if retry_delay is None else retry_delay
+        self._max_attempts = max_attempts
+        self._retry_delay = retry_delay
         self._runs: dict[str, Callable[[TaskMessage, Callable[[], Any]], Any]] = {}
 
     def policy(self) -> ErrorPolicy:
         if self.errors is not None:
             return self.errors
-        from obskit._config import get_settings
+        from obskit._setup import get_settings
 
         return get_settings().error_policy
 
-    def retry_delay(self, attempt: int) -> float:
-        delay = self._retry_delay
-        return float(delay(attempt) if callable(delay) else delay)
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts or self.policy().max_attempts
 
-    def decide(self, exc: BaseException, attempt: int) -> Decision:
+    def decide(self, exc: BaseException, message: TaskMessage) -> SettlementDecision | None:
+        """The settlement of a failed run; None for cancellation, which always goes back."""
         if not isinstance(exc, Exception):
-            return "raise"  # cancellation and interrupts go back to the worker untouched
-        kind = self.policy().classify(exc)
-        if kind is ErrorKind.BUSINESS:
-            return "ack"
-        if kind is ErrorKind.POISON or attempt >= self.max_attempts:
-            return "dead_letter"
-        return "retry"
+            return None
+        policy = self.policy()
+        kind: ErrorKind = policy.classify(exc)
+        return decide_settlement(
+            kind,
+            message.attempt,
+            max_attempts=message.max_attempts or self.max_attempts,
+            retry_delay=self._retry_delay if self._retry_delay is not None else policy.retry_delay,
+        )
 
     def run(self, message: TaskMessage, body: Callable[[], Any]) -> Any:
         """``body()`` inside the task's CONSUMER span; a business refusal returns None."""
@@ -113,14 +110,13 @@ class TaskRunner:
         return run(message, body)
 
     def _settling(self, message: TaskMessage, body: Callable[[], Any]) -> Any:
-        """The traced body: records the settlement on the span before the outcome leaves it."""
+        """The traced body: the settlement goes on the span before the outcome leaves it."""
         try:
             result = body()
         except BaseException as exc:
-            decision = self.decide(exc, message.attempt)
-            if decision != "raise":
-                settlement = "requeue" if decision == "retry" else decision
-                record(settlement, requeue=None, span=consumer_span(fallback=False))
+            decision = self.decide(exc, message)
+            if decision is not None:
+                record(decision.action.value, requeue=None, span=consumer_span(fallback=False))
             raise
-        record("ack", requeue=None, span=consumer_span(fallback=False))
+        record(Settle.ACK.value, requeue=None, span=consumer_span(fallback=False))
         return result
