@@ -1,6 +1,6 @@
 """HTTP: server middleware (ASGI, WSGI) and client instrumentation (httpx, requests).
 
-Importing this package imports none of httpx, requests, Starlette or Flask: the client hooks
+Importing this package imports none of httpx, requests, Starlette, Flask or Django: the client hooks
 import their library when called.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from obskit.http._asgi import ASGIMiddleware
+from obskit.http._django import DjangoMiddleware
 from obskit.http._wsgi import WSGIMiddleware, flask_route
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASGIMiddleware",
+    "DjangoMiddleware",
     "WSGIMiddleware",
     "flask_route",
     "instrument_httpx",
