@@ -25,10 +25,11 @@ from typing import Any
 
 from opentelemetry import trace
 
-from obskit import _semconv as sc
+from obskit import _semconv_names as sc
 from obskit import propagation
 from obskit.errors import ErrorKind, ErrorPolicy
 from obskit.messaging._adapter import MessageInfo, register_adapter
+from obskit.messaging._decision import Settle, decide_settlement
 from obskit.messaging._producer import publishing
 from obskit.testing._shapes import SHAPES, Settled, encode_body
 
@@ -154,8 +155,10 @@ _LOOP_ERROR = (
 class InMemoryBus:
     """Queues per destination; ``drain()`` delivers until nothing is left."""
 
-    def __init__(self, *, max_attempts: int = 3, errors: ErrorPolicy | None = None) -> None:
-        self.max_attempts = max_attempts
+    def __init__(
+        self, *, max_attempts: int | None = None, errors: ErrorPolicy | None = None
+    ) -> None:
+        self._max_attempts = max_attempts
         self.errors = errors
         self._queue: deque[_Entry] = deque()
         self._subscribers: dict[str, list[Subscription]] = {}
@@ -311,22 +314,22 @@ class InMemoryBus:
         message = entry.message
         retry: list[Subscription] = []
         dead: BaseException | None = None
+        policy = self._policy()
         for subscription in self.targets(entry):
             settled = Settled()
             error: BaseException | None = None
+            kind: ErrorKind | None = None
             try:
                 result = self._call(subscription, message, settled)
                 if inspect.isawaitable(result):
                     yield result
             except Exception as exc:
-                error = exc
-                self.handler_errors.append(
-                    HandlerError(message, subscription.name, exc, self._policy().classify(exc))
-                )
-            decision = self._decide(message, error, settled.outcome)
-            if decision == "retry":
+                error, kind = exc, policy.classify(exc)
+                self.handler_errors.append(HandlerError(message, subscription.name, exc, kind))
+            decision = self._decide(message, kind, settled.outcome)
+            if decision is Settle.RETRY:
                 retry.append(subscription)
-            elif decision == "dead_letter" and dead is None:
+            elif decision is Settle.DEAD_LETTER and dead is None:
                 dead = error or RuntimeError(f"{subscription.name} rejected the message")
         if dead is not None:
             self.dead_letters.append((message, dead))  # once, however many handlers gave up
@@ -339,22 +342,32 @@ class InMemoryBus:
         args = SHAPES[subscription.shape].build(self, message, settled)
         return subscription.handler(*args)
 
+    @property
+    def max_attempts(self) -> int:
+        """Deliveries per message before it is dead-lettered (default: the ErrorPolicy's)."""
+        return self._policy().max_attempts if self._max_attempts is None else self._max_attempts
+
+    @max_attempts.setter
+    def max_attempts(self, value: int | None) -> None:
+        self._max_attempts = value
+
     def _policy(self) -> ErrorPolicy:
         if self.errors is not None:
             return self.errors
-        from obskit._config import get_settings
+        from obskit._setup import get_settings
 
         return get_settings().error_policy
 
-    def _decide(
-        self, message: BusMessage, error: BaseException | None, outcome: str | None
-    ) -> str:
-        """``ack``, ``retry`` or ``dead_letter``: the handler's own settlement wins."""
-        if outcome == "ack" or (outcome is None and error is None):
-            return "ack"
+    def _decide(self, message: BusMessage, kind: ErrorKind | None, outcome: str | None) -> Settle:
+        """The handler's own settlement wins (an explicit requeue is a retry within the
+        budget); otherwise the ErrorPolicy's kind decides, through the one settlement rule."""
+        if outcome == "ack":
+            return Settle.ACK
         if outcome == "reject":
-            return "dead_letter"
-        return "retry" if message.attempt < self.max_attempts else "dead_letter"
+            return Settle.DEAD_LETTER
+        if outcome == "requeue":
+            kind = ErrorKind.TRANSIENT
+        return decide_settlement(kind, message.attempt, max_attempts=self.max_attempts).action
 
     def requeue(self, message: BusMessage, targets: tuple[Subscription, ...] | None) -> None:
         with self._lock:

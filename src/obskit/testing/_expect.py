@@ -1,4 +1,4 @@
-""""Exactly one message to ``shipping`` with this body, in this trace", with a readable diff.
+"""Exactly one message to ``shipping`` with this body, in this trace: with a readable diff.
 
 The article's advice ("exactly a single PrepareShipping message", "precisely the data") as one
 call; when it fails, the message lists every message that was sent there and, for each, how
@@ -32,9 +32,7 @@ def exactly_one(
     sent: Sequence[BusMessage], destination: str, body: Any, trace_id: int | None
 ) -> BusMessage:
     """The one message of ``sent`` with ``body`` (and ``trace_id``); else AssertionError."""
-    matching = [
-        m for m in sent if m.body == body and (trace_id is None or m.trace_id == trace_id)
-    ]
+    matching = [m for m in sent if m.body == body and (trace_id is None or m.trace_id == trace_id)]
     if len(matching) == 1:
         return matching[0]
     wanted = f"{body!r}" + ("" if trace_id is None else f" in {_trace(trace_id)}")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from obskit.errors import ErrorKind
-from obskit.testing._bus import BusMessage, Delivery, InMemoryBus, _Entry
+from obskit.testing._bus import Delivery, InMemoryBus, _Entry
 
 __all__ = ["FAULTS", "Exploration", "Failure", "explore"]
 
@@ -341,9 +341,9 @@ class _Explorer:
 
 def _render(spans: Sequence[Any]) -> str:
     """Each trace of the run as the terminal viewer draws it (plain text)."""
-    from obskit._otlp_json import decode, encode_spans
-    from obskit.demo._view import render_text
-    from obskit.demo._waterfall import waterfall
+    from obskit.view import decode, waterfall
+    from obskit.view._otlp_json import encode_spans
+    from obskit.view._terminal import render_text
 
     if not spans:
         return "  (no spans)"
@@ -360,7 +360,7 @@ def _children(run: _Run) -> list[tuple[list[int], str]]:
         prefix = run.choices + [0] * (index - start)
         for option, fault in enumerate(run.points[index]):
             if fault is not None:
-                children.append((prefix + [option], fault))
+                children.append(([*prefix, option], fault))
     return children
 
 

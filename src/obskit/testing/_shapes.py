@@ -80,7 +80,9 @@ class _PikaChannel:
     def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
         self._settled.record("ack")
 
-    def basic_nack(self, delivery_tag: int = 0, multiple: bool = False, requeue: bool = True) -> None:
+    def basic_nack(
+        self, delivery_tag: int = 0, multiple: bool = False, requeue: bool = True
+    ) -> None:
         self._settled.record("requeue" if requeue else "reject")
 
     def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
@@ -147,7 +149,7 @@ def _aio_pika(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[
     properties = Basic.Properties(
         headers=_broker_headers(message),
         message_id=message.message_id,
-        timestamp=datetime.datetime.fromtimestamp(int(message.published_at), datetime.UTC),
+        timestamp=datetime.datetime.fromtimestamp(int(message.published_at), datetime.timezone.utc),
     )
     delivered = DeliveredMessage(
         delivery=Basic.Deliver(
