@@ -188,9 +188,11 @@ class _Run:
 
     def _preempt(self, current: _Fiber) -> _Fiber | None:
         """At an await point: go on (option 0), or let another delivery run first."""
+        if not current.started or not self.fault("concurrent"):
+            return current  # a delivery about to begin has reached no await yet
         others = [f for f in self.fibers if f is not current and f.ready]
         queued = 1 if self.bus._queue else 0
-        if not self.fault("concurrent") or not (others or queued):
+        if not (others or queued):
             return current
         choice = self.decide([None] + ["concurrent"] * (queued + len(others)))
         if choice == 0:
@@ -277,7 +279,21 @@ class Exploration:
 
     runs: int
     failures: list[Failure]
-    exhaustive: bool  # every schedule of the space was run (else a seeded sample of the last level)
+    #: every schedule with up to ``max_faults`` perturbations ran (else a seeded sample did)
+    exhaustive: bool
+    #: how many runs applied each fault (a sample covers each one)
+    tried: dict[str, int] = field(default_factory=dict)
+
+    def record(self, run: _Run, reason: str) -> None:
+        self.runs += 1
+        for fault in set(run.faults):
+            self.tried[fault] = self.tried.get(fault, 0) + 1
+        if reason:
+            self.failures.append(
+                Failure(
+                    tuple(run.faults), tuple(run.schedule), reason, tuple(run.choices), run.explorer
+                )
+            )
 
     def assert_ok(self) -> None:
         """Raise ``AssertionError`` showing the first (minimal) failure, if any."""
@@ -387,11 +403,13 @@ def explore(
     invariant: Invariant,
     *,
     faults: Iterable[str] = FAULTS,
+    max_faults: int = 2,
     max_runs: int = 1000,
     seed: int = 0,
 ) -> Exploration:
-    """Run ``setup``'s handlers over ``messages`` under every schedule of ``faults`` that fits
-    ``max_runs`` (fewest perturbations first), else a seeded sample of the next level.
+    """Run ``setup``'s handlers over ``messages`` under every schedule with up to
+    ``max_faults`` perturbations from ``faults`` (fewest first) while they fit ``max_runs``;
+    the first level that does not fit is sampled with ``seed``, round-robin over the faults.
 
     ``setup(bus)`` subscribes handlers on a fresh bus and returns the state that
     ``invariant(bus, state)`` judges after the run (False or an ``AssertionError`` fails it; so
@@ -404,31 +422,25 @@ def explore(
     else:
         raise RuntimeError("explore() drives handlers itself; call it outside a running loop")
     explorer = _Explorer(setup, messages, invariant, faults)
-    failures: list[Failure] = []
-    runs = 0
+    result = Exploration(0, [], exhaustive=True)
     level: list[list[int]] = [[]]
-    sampled = False
     loop = asyncio.new_event_loop()
     try:
-        while level:
+        for depth in range(max_faults + 1):
             frontier: list[tuple[list[int], str]] = []
             for choices in level:
                 run, reason = explorer.run(loop, choices)
-                runs += 1
-                if reason:
-                    failure = Failure(
-                        tuple(run.faults), tuple(run.schedule), reason, tuple(choices), explorer
-                    )
-                    failures.append(failure)
-                frontier.extend(_children(run))
-            room = max_runs - runs
-            if sampled or (frontier and room <= 0):
-                sampled = True
+                result.record(run, reason)
+                if depth < max_faults:
+                    frontier.extend(_children(run))
+            room = max_runs - result.runs
+            if not frontier or not result.exhaustive or room <= 0:
+                result.exhaustive = result.exhaustive and not frontier
                 break
             if len(frontier) > room:
-                level, sampled = _sample(frontier, room, seed), True
+                level, result.exhaustive = _sample(frontier, room, seed), False
             else:
                 level = [choices for choices, _ in frontier]
     finally:
         loop.close()
-    return Exploration(runs, failures, exhaustive=not sampled)
+    return result
