@@ -365,7 +365,7 @@ def _render(spans: Sequence[Any]) -> str:
         return "  (no spans)"
     telemetry = decode([encode_spans(list(spans), split_services=False)])
     trace_ids = list(dict.fromkeys(s.trace_id for s in telemetry.spans))
-    return "\n".join(render_text(waterfall(telemetry, t), 100) for t in trace_ids)
+    return "\n".join(render_text(waterfall(telemetry, t), 120) for t in trace_ids)
 
 
 def _children(run: _Run) -> list[tuple[list[int], str]]:
