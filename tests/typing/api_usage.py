@@ -11,7 +11,7 @@ from typing import Any
 import obskit
 from obskit.conventions import Finding, Registry, default_registry
 from obskit.errors import BusinessRuleViolation, ErrorKind, ErrorPolicy
-from obskit.testing import BusMessage, InMemoryBus, Telemetry, capture
+from obskit.testing import BusMessage, Exploration, InMemoryBus, Telemetry, capture, explore
 
 policy: ErrorPolicy = ErrorPolicy.extend(business=[KeyError])
 kind: ErrorKind = policy.classify(BusinessRuleViolation("no stock"))
@@ -50,7 +50,20 @@ def run() -> tuple[int, list[str], list[Finding]]:
         message: BusMessage = bus.publish("orders", {"quantity": 2})
         bus.drain()
     assert message.trace_id is not None
+    bus.assert_sent_once("orders", {"quantity": 2}, trace_id=message.trace_id)
     return len(bus.sent("orders")), [s.name for s in telemetry.spans], registry.check("orderId")
+
+
+def explored() -> Exploration:
+    def setup(bus: InMemoryBus) -> list[int]:
+        totals: list[int] = []
+        bus.subscribe("orders", lambda message: totals.append(on_order(message)))
+        return totals
+
+    def invariant(bus: InMemoryBus, totals: list[int]) -> bool:
+        return len(totals) == 1
+
+    return explore(setup, [("orders", {"quantity": 2})], invariant, faults=("duplicate",), seed=1)
 
 
 if __name__ == "__main__":
@@ -58,3 +71,5 @@ if __name__ == "__main__":
     assert count == 1 and kind is ErrorKind.BUSINESS
     assert names == ["send audit", "send orders", "price", "process orders"], names
     assert findings[0].suggestion == "app.order.id"
+    exploration = explored()
+    assert exploration.runs == 2 and [f.faults for f in exploration.failures] == [("duplicate",)]
