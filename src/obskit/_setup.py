@@ -45,6 +45,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 
+from obskit._forksafe import ForkSafeLock
 from obskit._fanout import LogFanout, SpanFanout
 from obskit.errors import ErrorPolicy
 
@@ -106,7 +107,7 @@ class _Sinks:
 
 
 _sinks = _Sinks()
-_lock = threading.RLock()
+_lock = ForkSafeLock(threading.RLock)
 
 
 class Telemetry:

@@ -25,11 +25,13 @@ import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 from obskit import _setup
+from obskit._forksafe import ForkSafeLock
 from obskit.errors import error_type
 from obskit.logging._bridge import OTelLogBridge, exception_of
 from obskit.logging._context import add_trace_context
 from obskit.logging._log_redaction import Redactor
 from obskit.logging._validator import ConventionError, ConventionValidator
+from obskit.logging._write import write
 
 if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
     from obskit.conventions import Finding, Registry
@@ -59,8 +61,8 @@ LEVELS: Final[dict[str, int]] = {
 }
 
 _log = logging.getLogger("obskit")
-_lock = threading.RLock()
-_write_lock = threading.Lock()
+#: also held across fork(): no child starts inside another thread's build (a half-done import)
+_lock = ForkSafeLock(threading.RLock, fork_wait=5.0)
 
 
 @dataclass
@@ -175,10 +177,8 @@ class _Sink:
 
 
 def write_line(message: str) -> None:
-    stream = _state.output.stream or sys.stderr
-    with _write_lock:
-        stream.write(message + "\n")
-        stream.flush()
+    """To the configured stream, else the current ``sys.stderr``; never raises or hangs."""
+    write(_state.output.stream or sys.stderr, message)
 
 
 # -- building the chain ----------------------------------------------------------------------
@@ -340,11 +340,26 @@ def current_chain() -> Chain:
     chain = _state.chain
     if chain is not None and chain.fresh and chain.settings is _setup.get_settings():
         return chain
+    if getattr(_building, "active", False):  # a signal handler logged while this thread builds
+        if chain is None:
+            raise ChainUnavailable("the log chain is being built on this thread")
+        return chain  # the previous chain does for this one line
     with _lock:
         chain = _state.chain
         if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
-            chain = _state.chain = _build()
+            _building.active = True
+            try:
+                chain = _state.chain = _build()
+            finally:
+                _building.active = False
         return chain
+
+
+class ChainUnavailable(RuntimeError):
+    """Logged from inside the chain's own first build (a signal handler): no chain to run yet."""
+
+
+_building = threading.local()
 
 
 def processors() -> list[Processor]:
@@ -367,9 +382,12 @@ def _exception_fields(logger: WrappedLogger, method_name: str, event_dict: Event
 
 
 def _dispatch(logger: WrappedLogger, method_name: str, event_dict: Any) -> Any:
-    chain = _state.chain
+    chain: Chain | None = _state.chain
     if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
-        chain = current_chain()
+        try:
+            chain = current_chain()
+        except Exception as exc:  # re-entered during the first build, or conventions broke
+            return _fallback(None, method_name, event_dict, exc)
     if LEVELS.get(method_name, logging.INFO) < chain.min_level:
         raise structlog.DropEvent
     try:
@@ -396,19 +414,22 @@ def _text_keys(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _fallback(chain: Chain, method_name: str, event_dict: Any, exc: Exception) -> str:
+def _fallback(chain: Chain | None, method_name: str, event_dict: Any, exc: Exception) -> str:
     """A line that still says what happened when a processor or the renderer failed (say, a
-    field JSON cannot encode): keys as text, values by ``repr``, sensitive values redacted."""
-    if not _fallback_warned:
+    field JSON cannot encode): keys as text, values by ``repr``, sensitive values redacted.
+    Without a chain (logged from inside its first build) only the event and level."""
+    if not _fallback_warned and not isinstance(exc, ChainUnavailable):
         _fallback_warned.append(True)
         _log.warning("obskit: a log event could not be processed (%r); logged as text", exc)
     try:
-        safe = {str(k): v for k, v in dict(event_dict).items() if k != "exc_info"}
-        safe = dict(chain.redactor(None, method_name, safe))
-        safe.setdefault("level", method_name)
-        return json.dumps(_text_keys(safe), default=repr)
+        if chain is not None:
+            safe = {str(k): v for k, v in dict(event_dict).items() if k != "exc_info"}
+            safe = dict(chain.redactor(None, method_name, safe))
+            safe.setdefault("level", method_name)
+            return json.dumps(_text_keys(safe), default=repr)
     except Exception:
-        return json.dumps({"event": str(event_dict.get("event", "")), "level": method_name})
+        pass
+    return json.dumps({"event": str(event_dict.get("event", "")), "level": method_name})
 
 
 _BoundLogger = structlog.make_filtering_bound_logger(logging.NOTSET)

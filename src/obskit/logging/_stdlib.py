@@ -15,7 +15,9 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from obskit.logging._chain import current_chain, write_line
+from obskit._losses import losses
+from obskit.logging._chain import ChainUnavailable, current_chain, write_line
+from obskit.logging._write import LOG_LINE
 
 __all__ = ["ObskitHandler", "install_stdlib_handler"]
 
@@ -36,6 +38,10 @@ def _render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> s
     return str(result)
 
 
+def _plain(record: logging.LogRecord) -> str:
+    return f"{record.levelname} {record.name}: {record.getMessage()}"
+
+
 class ObskitHandler(logging.Handler):
     """Writes records, rendered by obskit's chain, where obskit writes its log lines."""
 
@@ -47,17 +53,39 @@ class ObskitHandler(logging.Handler):
             )
         )
 
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        """Like ``Handler.handle`` without the handler-wide lock: a thread blocked on a full
+        stream must not hold every other thread (or a signal handler) behind it; the write
+        itself is serialised, with a bound, where it happens."""
+        result = self.filter(record)
+        if isinstance(result, logging.LogRecord):  # Python 3.12+: a filter may replace it
+            record = result
+        if result:
+            self.emit(record)
+        return bool(result)
+
     def emit(self, record: logging.LogRecord) -> None:
-        if getattr(_local, "busy", False):  # a processor logged while handling a record
-            write_line(f"{record.levelname} {record.name}: {record.getMessage()}")
-            return
+        busy = getattr(_local, "busy", False)
         _local.busy = True
         try:
-            write_line(self.format(record))
+            if busy:  # a processor, or a stream that logs, logged while handling a record
+                write_line(_plain(record))
+            else:
+                write_line(self.format(record))
+        except ChainUnavailable:  # a signal handler logged during the chain's first build
+            write_line(_plain(record))
         except Exception:
-            self.handleError(record)
+            self._failed(record)
         finally:
-            _local.busy = False
+            _local.busy = busy
+
+    def _failed(self, record: logging.LogRecord) -> None:
+        """stdlib's report of a record that cannot be formatted (bad ``%`` arguments), which
+        itself writes to ``sys.stderr``; if that fails too, the record is counted as dropped."""
+        try:
+            self.handleError(record)
+        except Exception as exc:
+            losses.add(LOG_LINE, type(exc).__qualname__)
 
 
 def install_stdlib_handler(logger: logging.Logger | None = None) -> ObskitHandler:

@@ -1,0 +1,74 @@
+"""Telemetry obskit had to drop: counted, reported once, never silent.
+
+A log line the stream refused, a span or log record the export queue had no room for, a batch
+a dead collector never took: each is counted here by signal and reason, exported as the
+``obskit.telemetry.dropped`` counter, and announced by one warning per signal written straight
+to file descriptor 2 (no Python stream, lock or logging on the way, so it cannot fail the same
+way or loop back into the log chain).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from typing import Final
+
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from obskit._forksafe import ForkSafeLock
+
+__all__ = ["DROPPED_METRIC", "SIGNAL", "Losses", "fallback_warning", "losses"]
+
+DROPPED_METRIC: Final = "obskit.telemetry.dropped"
+SIGNAL: Final = "obskit.telemetry.signal"
+_ERROR_TYPE: Final = "error.type"
+
+
+def fallback_warning(text: str) -> None:
+    """One line on file descriptor 2, whatever state Python's streams and logging are in."""
+    try:
+        os.write(2, f"obskit: {text}\n".encode("utf-8", "backslashreplace"))
+    except OSError:
+        pass
+
+
+class Losses:
+    """Counts by ``(signal, reason)``; the first drop of each signal says so once."""
+
+    def __init__(self) -> None:
+        # re-entrant: a signal handler may log (and drop) while this thread is counting
+        self._lock = ForkSafeLock(threading.RLock)
+        self.counts: dict[tuple[str, str], int] = {}
+        self._warned: set[str] = set()
+
+    def add(self, signal: str, reason: str, count: int = 1) -> None:
+        with self._lock:
+            key = (signal, reason)
+            self.counts[key] = self.counts.get(key, 0) + count
+            first = signal not in self._warned
+            self._warned.add(signal)
+        if first:
+            fallback_warning(
+                f"dropping {signal} ({reason}); every drop is counted in {DROPPED_METRIC}"
+            )
+
+    def total(self, signal: str) -> int:
+        with self._lock:
+            return sum(n for (s, _), n in self.counts.items() if s == signal)
+
+    def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            return [
+                Observation(count, {SIGNAL: signal, _ERROR_TYPE: reason})
+                for (signal, reason), count in self.counts.items()
+            ]
+
+    def after_fork_in_child(self) -> None:
+        """The child starts its own tally (the parent's drops are the parent's to report)."""
+        self.counts = {}
+        self._warned = set()
+
+
+losses = Losses()
+os.register_at_fork(after_in_child=losses.after_fork_in_child)
