@@ -9,28 +9,25 @@ way or loop back into the log chain).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterable
-from typing import Final
+from typing import TYPE_CHECKING
 
-from opentelemetry.metrics import CallbackOptions, Observation
-
+from obskit import _semconv_names as sc
 from obskit._forksafe import ForkSafeLock
 
-__all__ = ["DROPPED_METRIC", "SIGNAL", "Losses", "fallback_warning", "losses"]
+if TYPE_CHECKING:
+    from opentelemetry.metrics import CallbackOptions, Observation
 
-DROPPED_METRIC: Final = "obskit.telemetry.dropped"
-SIGNAL: Final = "obskit.telemetry.signal"
-_ERROR_TYPE: Final = "error.type"
+__all__ = ["Losses", "fallback_warning", "losses"]
 
 
 def fallback_warning(text: str) -> None:
     """One line on file descriptor 2, whatever state Python's streams and logging are in."""
-    try:
+    with contextlib.suppress(OSError):
         os.write(2, f"obskit: {text}\n".encode("utf-8", "backslashreplace"))
-    except OSError:
-        pass
 
 
 class Losses:
@@ -49,26 +46,27 @@ class Losses:
             first = signal not in self._warned
             self._warned.add(signal)
         if first:
-            fallback_warning(
-                f"dropping {signal} ({reason}); every drop is counted in {DROPPED_METRIC}"
-            )
+            counter = sc.METRIC_TELEMETRY_DROPPED
+            fallback_warning(f"dropping {signal} ({reason}); every drop is counted in {counter}")
 
     def total(self, signal: str) -> int:
         with self._lock:
             return sum(n for (s, _), n in self.counts.items() if s == signal)
 
     def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
+        from opentelemetry.metrics import Observation
+
         with self._lock:
             return [
-                Observation(count, {SIGNAL: signal, _ERROR_TYPE: reason})
+                Observation(count, {sc.OBSKIT_TELEMETRY_SIGNAL: signal, sc.ERROR_TYPE: reason})
                 for (signal, reason), count in self.counts.items()
             ]
 
-    def after_fork_in_child(self) -> None:
-        """The child starts its own tally (the parent's drops are the parent's to report)."""
+    def reset(self) -> None:
+        """Start over: tests, and a forked child (the parent's drops are the parent's)."""
         self.counts = {}
         self._warned = set()
 
 
 losses = Losses()
-os.register_at_fork(after_in_child=losses.after_fork_in_child)
+os.register_at_fork(after_in_child=losses.reset)

@@ -19,6 +19,7 @@ from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
 from opentelemetry.trace import NoOpTracerProvider, Tracer
 
 from obskit import _semconv_names as sc
+from obskit._losses import losses
 
 _SCOPE = "obskit"
 _VERSION = "0.1.0"
@@ -173,6 +174,12 @@ def instruments() -> Instruments:
             meter.create_observable_counter(
                 name, callbacks=[tally.observe], unit="{message}", description=description
             )
+        meter.create_observable_counter(
+            sc.METRIC_TELEMETRY_DROPPED,
+            callbacks=[losses.observe],
+            unit="{item}",
+            description="Telemetry obskit dropped rather than block or break the host.",
+        )
         _instrument_cache[:] = [provider, Instruments(**histograms)]
     result: Instruments = _instrument_cache[1]
     return result

@@ -62,5 +62,7 @@ OBSKIT_MESSAGE_SETTLEMENT: Final = "obskit.message.settlement"
 OBSKIT_CONTEXT_MISSING: Final = "obskit.context.missing"
 METRIC_SETTLEMENTS: Final = "obskit.message.settlements"
 OBSKIT_TASK_NAME: Final = "obskit.task.name"
+METRIC_TELEMETRY_DROPPED: Final = "obskit.telemetry.dropped"
+OBSKIT_TELEMETRY_SIGNAL: Final = "obskit.telemetry.signal"
 #: header obskit writes so a consumer can tell a message's age from the producer's clock
 SENT_AT_HEADER: Final = "obskit-sent-at"

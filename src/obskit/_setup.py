@@ -45,8 +45,8 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 
-from obskit._forksafe import ForkSafeLock
 from obskit._fanout import LogFanout, SpanFanout
+from obskit._forksafe import ForkSafeLock
 from obskit.errors import ErrorPolicy
 
 if TYPE_CHECKING:

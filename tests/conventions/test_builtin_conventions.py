@@ -48,6 +48,7 @@ def test_declares_every_name_obskit_emits() -> None:
         "obskit.convention.finding.code": ("string", ()),
         "obskit.convention.finding.name": ("string", ()),
         "obskit.convention.finding.suggestion": ("string", ()),
+        "obskit.telemetry.signal": ("enum", ("span", "log", "log_line")),
         "app.order.id": ("string", ()),
         "app.customer.id": ("string", ()),
         "app.customer.email": ("string", ()),
@@ -58,6 +59,7 @@ def test_declares_every_name_obskit_emits() -> None:
     assert all(a.brief for a in registry.attributes.values())
     assert registry.metrics["obskit.message.age"].instrument == "histogram"
     assert registry.metrics["obskit.message.settlements"].instrument == "counter"
+    assert registry.metrics["obskit.telemetry.dropped"].instrument == "counter"
     order = registry.attributes["app.order.id"]
     assert order.log_key == "order_id"
     assert order.aliases == ("orderId", "order-id", "OrderID", "oid")

@@ -53,7 +53,7 @@ class ObskitHandler(logging.Handler):
             )
         )
 
-    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+    def handle(self, record: logging.LogRecord) -> bool:
         """Like ``Handler.handle`` without the handler-wide lock: a thread blocked on a full
         stream must not hold every other thread (or a signal handler) behind it; the write
         itself is serialised, with a bound, where it happens."""

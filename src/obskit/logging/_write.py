@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -63,16 +64,14 @@ def write(stream: IO[str], message: str) -> None:
         _local.writing = False
 
 
-def _queued_target(stream: IO[str]) -> IO[str] | None:
+def _queued_target(stream: IO[str]) -> IO[str]:
     """Where queued lines go: the stream, unless it is no file at all but a stream that logs
     what it is given (Celery's stdout proxy), which would echo them back forever: then the
     process's original stderr."""
-    try:
+    with contextlib.suppress(Exception):
         if isinstance(stream.fileno(), int):
             return stream
-    except Exception:
-        pass
-    return sys.__stderr__
+    return sys.__stderr__ or stream
 
 
 def _send(stream: IO[str], message: str) -> None:
