@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiokafka.structs import ConsumerRecord
 from confluent_kafka import KafkaError, Message
+from kafka.consumer.fetcher import ConsumerRecord as KafkaPythonRecord
 from opentelemetry.trace import SpanKind
 from tests.messaging.conftest import PRODUCER_SPAN_ID, TRACEPARENT
 
@@ -86,6 +87,37 @@ def test_confluent_message() -> None:
     assert span.parent is not None and span.parent.span_id == PRODUCER_SPAN_ID
     attributes = dict(span.attributes or {})
     assert {k: attributes[k] for k in EXPECTED} == EXPECTED
+
+
+def test_kafka_python_record() -> None:
+    record = KafkaPythonRecord(
+        topic="orders",
+        partition=2,
+        leader_epoch=0,
+        offset=1234,
+        timestamp=1_700_000_000_000,
+        timestamp_type=0,
+        key=b"order-7",
+        value=b"{}",
+        headers=[("traceparent", TRACEPARENT.encode())],
+        checksum=None,
+        serialized_key_size=7,
+        serialized_value_size=2,
+        serialized_header_size=66,
+    )
+    assert adapter_for(KafkaPythonRecord) is read_aiokafka  # not the bare-tuple adapter
+
+    @obskit.traced.consumer("orders", system="kafka", consumer_group="billing")
+    def handle(record: KafkaPythonRecord) -> None:
+        pass
+
+    with capture() as tel:
+        handle(record)
+    span = tel.span("process orders", SpanKind.CONSUMER)
+    assert span.parent is not None and span.parent.span_id == PRODUCER_SPAN_ID
+    attributes = dict(span.attributes or {})
+    assert {k: attributes[k] for k in EXPECTED} == EXPECTED
+    assert "obskit.context.missing" not in attributes
 
 
 def test_tombstones_binary_keys_and_missing_timestamps() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from obskit.conventions import Finding, Level, Registry
 from obskit.lint._checks import PARSE_ERROR, UNREADABLE, Checker
+from obskit.lint._context_gaps import ContextGaps
 from obskit.lint._extract import NO_VALUE, Kind, NameUse
 from obskit.lint._results import LocatedFinding, Summary
 from obskit.view._otlp_json import any_value, documents
@@ -63,6 +64,7 @@ class CheckResult:
     findings: list[LocatedFinding] = field(default_factory=list)
     summary: Summary = field(default_factory=lambda: Summary(noun="files"))
     coverage: Coverage = field(default_factory=Coverage)
+    context: ContextGaps = field(default_factory=ContextGaps)
 
 
 # -- decoding ---------------------------------------------------------------------------------
@@ -236,6 +238,7 @@ def check_files(
         try:
             text = path.read_text(encoding="utf-8")
             seen = list(observations(text))
+            result.context.add(document for _line, document in documents(text))
         except (OSError, UnicodeDecodeError) as error:
             message = f"cannot read: {getattr(error, 'strerror', None) or error}"
             result.findings.append(_problem(UNREADABLE, name, message))

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         document = {
             "findings": [as_dict(f) for f in result.findings],
             "coverage": result.coverage.as_dict(),
+            "context": result.context.as_dict(),
             "summary": result.summary.line(),
         }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render(result.findings, args.format))
         notes = sys.stderr if args.format == "sarif" else sys.stdout
-        for line in result.coverage.lines():
+        for line in [*result.coverage.lines(), *result.context.lines()]:
             print(line, file=notes)
     print(result.summary.line(), file=notes if args.format != "json" else sys.stderr)
     return 1 if any(f.level >= config.fail_on for f in result.findings) else 0

@@ -1,5 +1,6 @@
-"""Kafka: aiokafka ``ConsumerRecord`` and confluent-kafka ``Message`` (a C type, recognised by
-its name in ``confluent_kafka.cimpl``). Headers are lists of ``(str, bytes)``.
+"""Kafka: aiokafka's and kafka-python's ``ConsumerRecord`` (the same fields) and
+confluent-kafka's ``Message`` (a C type, recognised by its name in ``confluent_kafka.cimpl``).
+Headers are lists of ``(str, bytes)``.
 
 Publishing needs no helper: ``with obskit.publishing(topic, system="kafka", headers=[]) as
 headers`` and pass ``headers=headers`` to ``send``/``produce``.
@@ -77,4 +78,5 @@ def _size(value: Any) -> int | None:
 
 
 register_adapter("aiokafka", "ConsumerRecord", read_aiokafka)
+register_adapter("kafka.consumer", "ConsumerRecord", read_aiokafka)  # kafka-python
 register_adapter("confluent_kafka", "Message", read_confluent)
