@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 from opentelemetry.trace import SpanKind
-from tests.lint.conftest import RunCli
 
 import obskit
 from obskit.testing import capture
 from obskit.view._otlp_json import dumps, encode_spans
+from tests.lint.conftest import RunCli
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
