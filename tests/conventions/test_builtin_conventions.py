@@ -45,6 +45,7 @@ def test_declares_every_name_obskit_emits() -> None:
             ("ack", "nack", "requeue", "retry", "reject", "dead_letter"),
         ),
         "obskit.context.missing": ("boolean", ()),
+        "obskit.task.name": ("string", ()),
         "obskit.convention.finding.code": ("string", ()),
         "obskit.convention.finding.name": ("string", ()),
         "obskit.convention.finding.suggestion": ("string", ()),
