@@ -49,7 +49,6 @@ def test_declares_every_name_obskit_emits() -> None:
         "obskit.convention.finding.code": ("string", ()),
         "obskit.convention.finding.name": ("string", ()),
         "obskit.convention.finding.suggestion": ("string", ()),
-        "obskit.task.name": ("string", ()),
         "obskit.telemetry.signal": ("enum", ("span", "log", "log_line")),
         "app.order.id": ("string", ()),
         "app.customer.id": ("string", ()),
