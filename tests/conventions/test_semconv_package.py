@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 
-from obskit.conventions import load_registry
+from tests.support.semconv_model import MODEL
+
+from obskit.conventions import Attribute, Metric, load_registry
 from obskit.conventions._semconv_package import semconv_package
 
 
@@ -47,3 +50,30 @@ def test_package_is_read_once_per_process_and_fast() -> None:
     started = time.perf_counter()
     load_registry()
     assert time.perf_counter() - started < 0.5
+
+
+#: namespaces the Python package's generator leaves out (other runtimes' conventions)
+OTHER_RUNTIMES = ("aspnetcore.", "dotnet.", "jvm.", "kestrel.", "signalr.")
+
+
+def _stable(items: Iterable[Attribute | Metric]) -> set[str]:
+    return {
+        i.name
+        for i in items
+        if i.stability == "stable"
+        and i.deprecated is None
+        and not i.name.startswith(OTHER_RUNTIMES)
+    }
+
+
+def test_vendored_model_and_installed_package_agree_on_stable_names() -> None:
+    """A model copy older or newer than the package (a stable name added, dropped or
+    deprecated on one side only) fails here, so the tests never check against stale names."""
+    package = semconv_package()
+    model = load_registry(MODEL, semconv=False)
+    official = [a for a in model.attributes.values() if a.source.startswith(str(MODEL))]
+    assert _stable(official) == _stable(package.attributes)
+    assert len(_stable(package.attributes)) > 100
+    metrics = [m for m in model.metrics.values() if m.source.startswith(str(MODEL))]
+    assert _stable(metrics) == _stable(package.metrics)
+    assert "http.server.request.duration" in _stable(package.metrics)

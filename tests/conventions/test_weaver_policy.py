@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from obskit.conventions._weaver_policy import check_registry
+from tests.support.semconv_model import MODEL
 
-MODEL = Path("/work/shared/semconv/model")
+from obskit.conventions._weaver_policy import check_registry
 
 
 def ids(path: Path, *policies: str) -> list[str]:
