@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.support.semconv_model import MODEL
+from tests.support.registries import DEMO_CONVENTIONS, MODEL
 
-from obskit.conventions import Registry, RulesConfig, default_registry, load_registry
+from obskit.conventions import BUILTIN_CONVENTIONS, Registry, RulesConfig, load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,8 +33,8 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
 
 @pytest.fixture(scope="session")
 def registry() -> Registry:
-    """Built-in conventions over the installed semconv package, organisation prefix ``app``."""
-    return default_registry().with_config(RulesConfig(prefix="app"))
+    """Built-in and demo conventions over the installed semconv package, prefix ``app``."""
+    return load_registry(BUILTIN_CONVENTIONS, DEMO_CONVENTIONS, config=RulesConfig(prefix="app"))
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
+from tests.support.registries import DEMO_CONVENTIONS
+
 from obskit.conventions import (
     BUILTIN_CONVENTIONS,
     Level,
@@ -12,6 +14,7 @@ from obskit.conventions import (
     default_registry,
     load_registry,
 )
+from obskit.conventions._semconv_package import semconv_package
 from obskit.conventions._weaver_policy import check_registry
 
 SOURCE = Path(__file__).resolve().parents[2] / "conventions"
@@ -50,21 +53,37 @@ def test_declares_every_name_obskit_emits() -> None:
         "obskit.convention.finding.name": ("string", ()),
         "obskit.convention.finding.suggestion": ("string", ()),
         "obskit.telemetry.signal": ("enum", ("span", "log", "log_line")),
-        "app.order.id": ("string", ()),
-        "app.customer.id": ("string", ()),
-        "app.customer.email": ("string", ()),
-        "app.sku": ("string", ()),
-        "app.quantity": ("int", ()),
     }
     assert {n: (a.type, a.members) for n, a in registry.attributes.items()} == expected
     assert all(a.brief for a in registry.attributes.values())
     assert registry.metrics["obskit.message.age"].instrument == "histogram"
     assert registry.metrics["obskit.message.settlements"].instrument == "counter"
     assert registry.metrics["obskit.telemetry.dropped"].instrument == "counter"
-    order = registry.attributes["app.order.id"]
+
+
+def test_the_demos_names_live_with_the_demo() -> None:
+    demo = load_registry(DEMO_CONVENTIONS, semconv=False)
+    assert demo.errors == ()
+    assert sorted(demo.attributes) == [
+        "app.customer.email",
+        "app.customer.id",
+        "app.order.id",
+        "app.quantity",
+        "app.sku",
+    ]
+    order = demo.attributes["app.order.id"]
     assert order.log_key == "order_id"
     assert order.aliases == ("orderId", "order-id", "OrderID", "oid")
-    assert registry.attributes["app.customer.email"].sensitive
+    assert demo.attributes["app.customer.email"].sensitive
+
+
+def test_defaults_hold_only_obskits_own_names_and_the_official_ones() -> None:
+    """A service without ``conventions=`` never meets the demo's example names."""
+    registry = default_registry()
+    official = {a.name for a in semconv_package().attributes}
+    own = {n for n in registry.attributes if n not in official}
+    assert own and all(n.startswith("obskit.") for n in own)
+    assert "app.order.id" not in registry and registry.resolve("order_id") is None
 
 
 def test_every_own_name_passes_the_rules_without_violations() -> None:

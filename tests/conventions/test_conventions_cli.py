@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.support.registries import DEMO_CONVENTIONS
 
 from obskit.cli import main
 
@@ -25,7 +26,7 @@ def test_show_deprecated_name(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_show_alias_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["conventions", "show", "orderId"]) == 0
+    assert main(["conventions", "show", "orderId", "--registry", str(DEMO_CONVENTIONS)]) == 0
     out = capsys.readouterr().out
     assert "orderId is a spelling of app.order.id" in out and "log key:     order_id" in out
     assert main(["conventions", "show", "no.such.name"]) == 1

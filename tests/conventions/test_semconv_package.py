@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Iterable
 
-from tests.support.semconv_model import MODEL
+from tests.support.registries import MODEL
 
 from obskit.conventions import Attribute, Metric, load_registry
 from obskit.conventions._semconv_package import semconv_package

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.semconv_model import MODEL
+from tests.support.registries import MODEL
 
 from obskit.conventions._weaver_policy import check_registry
 

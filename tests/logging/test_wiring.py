@@ -29,11 +29,13 @@ def test_a_logger_created_before_configure_follows_it() -> None:
     out = run_python(
         """
         import io, json, logging, obskit
+        from obskit.demo import CONVENTIONS
         from obskit.logging import configure_logging
         log = obskit.get_logger("early")           # before configure()
         buf = io.StringIO()
         configure_logging(stream=buf, timestamps=False)
-        obskit.configure(service_name="s", exporter="none", environment="production", mode="fix")
+        obskit.configure(service_name="s", exporter="none", environment="production", mode="fix",
+                         conventions=CONVENTIONS)
         log.info("order_received", orderId="o-1")
         logging.getLogger("host").warning("from stdlib")
         print(json.dumps(buf.getvalue().splitlines()))
@@ -77,15 +79,15 @@ def test_console_in_development_json_elsewhere(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("OBSKIT_ENVIRONMENT", raising=False)
     stream = io.StringIO()
     configure_logging(stream=stream, timestamps=False)
-    get_logger("dev").info("hello", order_id="o-1")
+    get_logger("dev").info("hello", server_port=8080)
     configure_logging(stream=stream, timestamps=False, environment="production")
-    get_logger("prod").info("hello", order_id="o-1")
+    get_logger("prod").info("hello", server_port=8080)
     monkeypatch.setenv("OBSKIT_LOG_FORMAT", "json")
     configure_logging(stream=stream, timestamps=False, environment="development")
     get_logger("forced").info("hello")
     assert stream.getvalue().splitlines() == [
-        "[info     ] hello                          [dev] order_id=o-1",
-        '{"order_id": "o-1", "event": "hello", "level": "info", "logger": "prod"}',
+        "[info     ] hello                          [dev] server_port=8080",
+        '{"server_port": 8080, "event": "hello", "level": "info", "logger": "prod"}',
         '{"event": "hello", "level": "info", "logger": "forced"}',
     ]
 

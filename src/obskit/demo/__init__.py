@@ -21,20 +21,27 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from obskit import _semconv_names as sc
 from obskit import _setup
-from obskit.conventions import Registry, default_registry
+from obskit.conventions import BUILTIN_CONVENTIONS, Registry, load_registry
 from obskit.demo._logs import ConventionFinding, ShopLogs
 from obskit.demo._services import (
     ServiceNameProcessor,
     ServiceResourceLogExporter,
     ServiceResourceSpanExporter,
 )
-from obskit.demo._shop import SERVICES, Shop, scenario
+from obskit.demo._shop import CONVENTIONS, SERVICES, Shop, scenario
 from obskit.demo._transport import BROKERS, open_transport
 from obskit.view import _otlp_json
 from obskit.view._otlp_json import TelemetryFile
 from obskit.view._waterfall import LATE_AFTER_SECONDS, pick_trace
 
-__all__ = ["BROKERS", "LATE_AFTER_SECONDS", "DemoSummary", "interesting_trace", "run_demo"]
+__all__ = [
+    "BROKERS",
+    "CONVENTIONS",
+    "LATE_AFTER_SECONDS",
+    "DemoSummary",
+    "interesting_trace",
+    "run_demo",
+]
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,7 @@ def run_demo(
     from obskit.testing import capture
 
     transport = open_transport(broker, broker_url)
-    logs = ShopLogs(registry or default_registry())
+    logs = ShopLogs(registry or load_registry(BUILTIN_CONVENTIONS, CONVENTIONS))
     span_fanout, log_fanout = _setup.attach_sinks()
     stamp = ServiceNameProcessor()
     otlp = _otlp_processors(otlp_endpoint) if otlp_endpoint else None

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import obskit
-    from obskit.demo import run_demo
+    from obskit.demo import CONVENTIONS, run_demo
     from obskit.logging import configure_logging
     from obskit.view._terminal import console_for, print_waterfall
     from obskit.view._waterfall import waterfall
@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     # The demo shows every log line under the span that wrote it (the OpenTelemetry records);
     # printing them to stderr as well would only scramble the story above the waterfall.
     configure_logging(stream=io.StringIO())
-    obskit.configure(service_name="obskit-demo", exporter="none", mode="fix")
+    obskit.configure(
+        service_name="obskit-demo", exporter="none", mode="fix", conventions=CONVENTIONS
+    )
     try:
         summary = run_demo(
             args.broker,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from obskit import _semconv_names as sc
@@ -25,7 +26,11 @@ from obskit.demo._transport import Envelope, Transport
 from obskit.errors import BusinessRuleViolation, TransientError
 from obskit.testing import BusMessage
 
-__all__ = ["API", "INVENTORY", "SERVICES", "SHIPPING", "Shop", "scenario"]
+__all__ = ["API", "CONVENTIONS", "INVENTORY", "SERVICES", "SHIPPING", "Shop", "scenario"]
+
+#: the shop's own ``app.*`` conventions: they live with the demo, which loads them explicitly
+#: (``configure(conventions=...)``); a service that does not ask never gets them
+CONVENTIONS = Path(__file__).with_name("conventions.yaml")
 
 API, INVENTORY, SHIPPING = "shop-api", "inventory", "shipping"
 SERVICES = (API, INVENTORY, SHIPPING)
