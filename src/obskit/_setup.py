@@ -79,6 +79,13 @@ def get_settings() -> Settings:
     return _settings
 
 
+def swap_settings(settings: Settings) -> Settings:
+    """Put ``settings`` in force and return the ones they replace (to put back afterwards)."""
+    global _settings
+    previous, _settings = _settings, settings
+    return previous
+
+
 def reset_settings() -> None:
     """Back to defaults (test suites call this between tests)."""
     global _settings

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from obskit.demo import CONVENTIONS
 from obskit.view import _otlp_json
 from tests.conftest import require_broker
 
@@ -54,8 +55,19 @@ def test_demo_runs_with_no_set_up_and_reports_exact_counts(tmp_path: Path) -> No
     assert decoded.services() == ["inventory", "shipping", "shop-api"]
     assert len(decoded.spans) == 41
     # the export is what `obskit check` reads, and obskit's own telemetry passes it cleanly
+    # (with the demo's own conventions, which no default registry holds)
     checked = subprocess.run(
-        [sys.executable, "-m", "obskit.cli", "check", str(export), "--fail-on", "improvement"],
+        [
+            sys.executable,
+            "-m",
+            "obskit.cli",
+            "check",
+            str(export),
+            "--fail-on",
+            "improvement",
+            "--registry",
+            str(CONVENTIONS),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -38,6 +38,17 @@ def test_events_become_log_records_under_the_current_span(
     ] == ["shop"]
 
 
+def test_without_conventions_a_plain_key_stays_plain(
+    out: Output, use_mode: Callable[..., None]
+) -> None:
+    """No example names in the defaults: ``order_id`` is not the demo's ``app.order.id``."""
+    use_mode("fix")
+    with capture() as tel:
+        get_logger("svc").info("order_received", order_id="o-1")
+    (record,) = [r.log_record for r in tel.logs if r.log_record.body == "order_received"]
+    assert dict(record.attributes or {}) == {"order_id": "o-1"}
+
+
 def test_exceptions_become_exception_attributes(out: Output, use_mode: Callable[..., None]) -> None:
     use_mode("off")
     with capture() as tel:

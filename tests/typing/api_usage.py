@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import obskit
-from obskit.conventions import Finding, Registry, default_registry
+from obskit.conventions import BUILTIN_CONVENTIONS, Finding, Registry, load_registry
+from obskit.demo import CONVENTIONS
 from obskit.errors import BusinessRuleViolation, ErrorKind, ErrorPolicy
 from obskit.testing import BusMessage, Exploration, InMemoryBus, Telemetry, capture, explore
 
@@ -41,7 +42,7 @@ def audit() -> dict[str, Any]:
 
 
 def run() -> tuple[int, list[str], list[Finding]]:
-    registry: Registry = default_registry()
+    registry: Registry = load_registry(BUILTIN_CONVENTIONS, CONVENTIONS)  # + the demo's app.*
     bus = InMemoryBus()
     bus.subscribe("orders", on_order)
     telemetry: Telemetry

@@ -9,6 +9,7 @@ in-memory capture the tests use.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,7 +193,12 @@ def run_demo(
     from obskit.testing import capture
 
     transport = open_transport(broker, broker_url)
-    logs = ShopLogs(registry or load_registry(BUILTIN_CONVENTIONS, CONVENTIONS))
+    registry = registry or load_registry(BUILTIN_CONVENTIONS, CONVENTIONS)
+    logs = ShopLogs(registry)
+    previous = _setup.get_settings()
+    if previous.conventions is None and previous.registry is None:
+        # the shop's app.* names are the demo's own: in force for this run only
+        _setup.swap_settings(dataclasses.replace(previous, registry=registry))
     span_fanout, log_fanout = _setup.attach_sinks()
     stamp = ServiceNameProcessor()
     otlp = _otlp_processors(otlp_endpoint) if otlp_endpoint else None
@@ -215,6 +221,7 @@ def run_demo(
             metrics = _setup.capture_metric_reader().get_metrics_data()
     finally:
         transport.close()
+        _setup.swap_settings(previous)
     if otlp is not None and otlp_endpoint is not None:
         for processor in otlp:
             processor.force_flush()
