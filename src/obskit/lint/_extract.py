@@ -15,7 +15,15 @@ from typing import Final, Literal
 from obskit.lint import _semconv_constants
 from obskit.lint._files import source_lines
 
-__all__ = ["NO_VALUE", "Kind", "NameUse", "Spelling", "extract_names", "interesting_lines"]
+__all__ = [
+    "NO_VALUE",
+    "Kind",
+    "NameUse",
+    "Spelling",
+    "extract_names",
+    "interesting_lines",
+    "may_emit",
+]
 
 Kind = Literal["attribute", "log_field", "metric", "event"]
 
@@ -27,6 +35,9 @@ class _NoValue:
 
     def __repr__(self) -> str:
         return "NO_VALUE"
+
+    def __reduce__(self) -> str:
+        return "NO_VALUE"  # unpickled (from a lint worker process) as the same singleton
 
 
 NO_VALUE: Final = _NoValue()
@@ -104,6 +115,12 @@ def extract_names(source: str | bytes, path: str = "<string>") -> Iterator[NameU
     tree = ast.parse(source, filename=path)
     text = source.decode("utf-8") if isinstance(source, bytes) else source
     return _Extractor(text, path).run(tree)
+
+
+def may_emit(text: str) -> bool:
+    """Whether ``text`` can hold a name-emitting call at all: the cheap test that decides if a
+    file is parsed. Exactly ``interesting_lines(text) != []``, without locating anything."""
+    return any(needle in text for needle in _INTEREST)
 
 
 def interesting_lines(text: str) -> list[int]:

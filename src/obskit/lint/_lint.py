@@ -1,21 +1,28 @@
 """A lint run: files in, located findings and a summary out.
 
-Reads each file once, skips the AST walk for files that cannot emit a name (none of the trigger
-substrings appear), and applies the suppressions in a fixed order: rule selection and levels,
-per-path ignores, inline comments, then the baseline.
+Reads each file once, parses only the files that can emit a name (a trigger substring appears;
+the parse is most of a run's cost), scans large trees on every core, and applies the
+suppressions in a fixed order: rule selection and levels, per-path ignores, inline comments,
+then the baseline.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import functools
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from obskit.conventions import Finding, Level, Registry
 from obskit.lint._baseline import fingerprints
 from obskit.lint._checks import PARSE_ERROR, UNREADABLE, Checker
-from obskit.lint._extract import NameUse, extract_names
+from obskit.lint._extract import NameUse, extract_names, may_emit
 from obskit.lint._files import GitIgnore, Problem, iter_python_files, load_source, read_source
 from obskit.lint._fix import FilePlan, Fixer
 from obskit.lint._ignores import ALL, inline_ignores, suppressed
@@ -23,6 +30,9 @@ from obskit.lint._lint_config import LintConfig
 from obskit.lint._results import LocatedFinding, Summary
 
 __all__ = ["LintResult", "lint_paths", "plan_fixes"]
+
+#: a worker process must have this many files to scan before it is worth forking
+_FILES_PER_WORKER: Final = 50
 
 
 @dataclass(slots=True)
@@ -42,8 +52,87 @@ def _problem(code: str, path: str, message: str, line: int = 1, col: int = 1) ->
     return LocatedFinding(Finding(code, Level.VIOLATION, path, message), path, line, col)
 
 
-def _uses(path: Path, text: str) -> Iterable[NameUse]:
-    return extract_names(text, str(path))
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    """One file's share of a run, computed in a worker process on a large tree."""
+
+    uses: list[NameUse]
+    ignores: dict[int, frozenset[str]]
+    problem: LocatedFinding | None = None
+
+
+def _scan(path: Path, *, parse_all: bool = False) -> _Scanned:
+    """Read, prefilter and extract one file. Most files cannot emit a name (no trigger
+    substring) and are never parsed: the parse is what a lint run costs."""
+    name = str(path)
+    try:
+        text = read_source(path)
+        if not (parse_all or may_emit(text)):
+            return _Scanned([], {})
+        uses = list(extract_names(text, name))
+    except SyntaxError as error:
+        line, col = error.lineno or 1, error.offset or 1
+        problem = _problem(PARSE_ERROR, name, f"syntax error: {error.msg}", line, col)
+        return _Scanned([], {}, problem)
+    except ValueError as error:
+        code = PARSE_ERROR if "source code" in str(error) else UNREADABLE
+        return _Scanned([], {}, _problem(code, name, f"cannot read: {error}"))
+    return _Scanned(uses, inline_ignores(text) if uses else {})
+
+
+def _workers(jobs: int, files: int) -> int:
+    """How many processes to scan ``files`` on: ``jobs`` (0 = one per usable core), fewer when
+    the tree is too small to repay a worker, and 1 where forking is unavailable or unsafe."""
+    if jobs == 0:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    workers = min(jobs, files // _FILES_PER_WORKER)
+    # fork copies the loaded registry and code for free; with other threads running it could
+    # copy a held lock, so a threaded host scans in-process
+    if workers < 2 or threading.active_count() > 1 or sys.platform in ("win32", "darwin"):
+        return 1
+    return workers
+
+
+def _scan_all(files: list[Path], *, parse_all: bool, jobs: int) -> list[_Scanned]:
+    """Every file's scan, in order. On a large tree, forked children take every n-th file and
+    this process scans its own share meanwhile: one fork and one pickled answer per child."""
+    scan = functools.partial(_scan, parse_all=parse_all)
+    workers = _workers(jobs, len(files))
+    if workers == 1:
+        return [scan(path) for path in files]
+    children = [_Child(scan, files[i::workers]) for i in range(1, workers)]
+    shares = [[scan(path) for path in files[::workers]], *(c.result() for c in children)]
+    return [shares[i % workers][i // workers] for i in range(len(files))]
+
+
+class _Child:
+    """A forked process scanning a share of the files; falls back to scanning them here if it
+    fails, so a run never loses a file."""
+
+    def __init__(self, scan: Callable[[Path], _Scanned], files: list[Path]) -> None:
+        self._scan, self._files = scan, files
+        read, write = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:  # pragma: no cover - runs in the child, which never returns
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as out:
+                    pickle.dump([scan(path) for path in files], out, pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._read = read
+
+    def result(self) -> list[_Scanned]:
+        with os.fdopen(self._read, "rb") as answer:
+            try:
+                scanned: list[_Scanned] = pickle.load(answer)
+            except (EOFError, pickle.UnpicklingError):
+                scanned = []
+        os.waitpid(self._pid, 0)
+        if len(scanned) != len(self._files):
+            scanned = [self._scan(path) for path in self._files]
+        return scanned
 
 
 def lint_paths(
@@ -54,11 +143,15 @@ def lint_paths(
     report_dynamic: bool = False,
     baseline: frozenset[str] = frozenset(),
     baseline_root: Path | None = None,
+    jobs: int = 1,
+    parse_all: bool = False,
 ) -> LintResult:
     """Lint every Python file under ``paths`` with one registry and rule set.
 
     ``baseline_root`` is the directory of the baseline file ``baseline`` came from (its
-    fingerprints name paths relative to it).
+    fingerprints name paths relative to it). ``jobs`` worker processes scan a large tree (0: one
+    per core). Files without a trigger substring are not parsed unless ``parse_all`` (which
+    also reports their syntax errors).
     """
     config = config or LintConfig()
     registry = registry or config.registry()
@@ -67,31 +160,22 @@ def lint_paths(
     result = LintResult()
     summary = result.summary
     found: list[LocatedFinding] = []
-    roots = [Path(p) for p in paths]
-    gitignore = GitIgnore.load(config.root)
-    for item in iter_python_files(roots, gitignore):
+    for item in iter_python_files([Path(p) for p in paths], GitIgnore.load(config.root)):
         if isinstance(item, Problem):
             found.append(_problem(UNREADABLE, item.path, item.message))
+        else:
+            result.files.append(item)
+    summary.files = len(result.files)
+    for item, scanned in zip(
+        result.files, _scan_all(result.files, parse_all=parse_all, jobs=jobs), strict=True
+    ):
+        if scanned.problem is not None:
+            found.append(scanned.problem)
+        if not scanned.uses:
             continue
-        summary.files += 1
-        result.files.append(item)
         path = str(item)
-        try:
-            text = read_source(item)
-            uses = list(_uses(item, text))
-        except SyntaxError as error:
-            line, col = error.lineno or 1, error.offset or 1
-            found.append(_problem(PARSE_ERROR, path, f"syntax error: {error.msg}", line, col))
-            continue
-        except ValueError as error:
-            code = PARSE_ERROR if "source code" in str(error) else UNREADABLE
-            found.append(_problem(code, path, f"cannot read: {error}"))
-            continue
-        if not uses:
-            continue
         path_ignores = config.path_ignores(path)
-        ignores = inline_ignores(text)
-        for use in uses:
+        for use in scanned.uses:
             if use.dynamic:
                 summary.dynamic += 1
             else:
@@ -102,7 +186,7 @@ def lint_paths(
                 if ALL in path_ignores or finding.code in path_ignores:
                     summary.suppressed += 1
                     continue
-                if suppressed(ignores, use.line, finding.code):
+                if suppressed(scanned.ignores, use.line, finding.code):
                     summary.suppressed += 1
                     continue
                 found.append(LocatedFinding(finding, path, use.line, use.col, use.end_col))
@@ -140,7 +224,7 @@ def plan_fixes(
         try:
             source = load_source(item, cookie=False)
             text = source.text
-            uses = list(_uses(item, text))
+            uses = list(extract_names(text, str(item))) if may_emit(text) else []
         except (SyntaxError, ValueError):
             continue  # reported by the lint pass
         if not uses:

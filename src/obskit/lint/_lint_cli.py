@@ -22,6 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report-dynamic", action="store_true", help="report names computed at run time"
     )
+    parser.add_argument(
+        "--jobs", type=int, default=0, metavar="N", help="worker processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--parse-all",
+        action="store_true",
+        help="parse files that cannot emit a name too (reports their syntax errors)",
+    )
     parser.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on new findings")
     parser.add_argument(
         "--write-baseline", action="store_true", help="write every current finding to --baseline"
@@ -85,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         report_dynamic=args.report_dynamic,
         baseline=baseline,
         baseline_root=args.baseline.parent if args.baseline is not None else None,
+        jobs=args.jobs,
+        parse_all=args.parse_all,
     )
     if args.write_baseline:
         write_baseline(args.baseline, result.unbaselined)
