@@ -15,10 +15,10 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from obskit.lint._check import CheckResult, check_files, observations
-    from obskit.lint._lint_config import LintConfig, load_config
     from obskit.lint._drift import Inventory, find_drift, inventory
     from obskit.lint._extract import NameUse, extract_names
     from obskit.lint._lint import LintResult, lint_paths
+    from obskit.lint._lint_config import LintConfig, load_config
     from obskit.lint._report import render_github, render_json, render_sarif, render_text
     from obskit.lint._results import LocatedFinding, Summary
 
