@@ -245,9 +245,10 @@ def test_broker_dead_letter_exchange_receives_the_message(channel: Any, queues: 
         drain(channel, queue, on_message, calls=1)
 
     assert deliveries(tel, queue) == [(1, "dead_letter")]
-    (letter,) = remaining(channel, parked)
-    assert letter[1]["traceparent"] == traceparent
-    assert letter[1]["x-death"][0]["reason"] == "rejected"
+    _method, properties, _body = get(channel, parked)  # dead-lettering is asynchronous
+    assert properties.headers["traceparent"] == traceparent
+    assert properties.headers["x-death"][0]["reason"] == "rejected"
+    assert remaining(channel, parked) == []
     assert remaining(channel, queue) == remaining(channel, f"{queue}.dead-letter") == []
 
 

@@ -17,6 +17,7 @@ from obskit.messaging._redis import (
     redis_entries,
     redis_entry,
 )
+from obskit.messaging._replay import replay_dead_letters
 from obskit.messaging._settle import Settlement, settled
 from obskit.messaging._settling import BROKER_DEAD_LETTER
 
@@ -38,5 +39,6 @@ __all__ = [
     "redis_entries",
     "redis_entry",
     "register_adapter",
+    "replay_dead_letters",
     "settled",
 ]
