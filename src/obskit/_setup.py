@@ -35,7 +35,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricReader,
     PeriodicExportingMetricReader,
 )
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
@@ -47,6 +47,7 @@ from opentelemetry.sdk.trace.sampling import Sampler
 
 from obskit._fanout import LogFanout, SpanFanout
 from obskit._forksafe import ForkSafeLock
+from obskit._instance import SERVICE_INSTANCE_ID, new_instance_id, renew_after_fork
 from obskit.errors import ErrorPolicy
 
 if TYPE_CHECKING:
@@ -213,14 +214,20 @@ def configure(
             )
             return _configured
         name = service_name or os.environ.get("OTEL_SERVICE_NAME") or _script_name()
+        given_instance = SERVICE_INSTANCE_ID in (resource_attributes or {}) or (
+            SERVICE_INSTANCE_ID in OTELResourceDetector().detect().attributes
+        )
         resource = Resource.create(
             {
                 "service.name": name,
                 **({"service.version": service_version} if service_version else {}),
                 "deployment.environment.name": environment,
+                **({} if given_instance else {SERVICE_INSTANCE_ID: new_instance_id()}),
                 **(resource_attributes or {}),
             }
         )
+        if not given_instance:
+            renew_after_fork(resource)
         telemetry = _install(name, chosen, resource, endpoint, protocol, sampler)
         _configured = telemetry
         atexit.register(telemetry.shutdown)
