@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from obskit.http._asgi import ASGIMiddleware
 from obskit.http._django import DjangoMiddleware
+from obskit.http._uvicorn import UVICORN_LOG_CONFIG
 from obskit.http._wsgi import WSGIMiddleware, flask_route
 
 if TYPE_CHECKING:
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
     import requests
 
 __all__ = [
+    "UVICORN_LOG_CONFIG",
     "ASGIMiddleware",
     "DjangoMiddleware",
+    "GunicornLogger",
     "WSGIMiddleware",
     "flask_route",
     "instrument_httpx",
@@ -76,3 +79,13 @@ def uninstrument_requests(session: requests.Session | None = None) -> None:
         _requests.uninstrument_globally()
     else:
         _requests.uninstrument_session(session)
+
+
+def __getattr__(name: str) -> Any:
+    """``GunicornLogger`` is built on first use, so importing obskit never imports gunicorn
+    (``--logger-class obskit.http.GunicornLogger`` loads it)."""
+    if name == "GunicornLogger":
+        from obskit.http._gunicorn import gunicorn_logger_class
+
+        return gunicorn_logger_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -48,4 +48,6 @@ OBSKIT_CLIENT_DISCONNECTED: Final = "obskit.http.client_disconnected"
 EVENT_CLIENT_DISCONNECT: Final = "obskit.http.client_disconnect"
 #: the WSGI environ key a framework hook fills with the matched route template
 ENVIRON_ROUTE: Final = "obskit.http.route"
+#: the SERVER span's context, in the environ for the server's access log line
+ENVIRON_SPAN_CONTEXT: Final = "obskit.http.span_context"
 REDACTED: Final = "REDACTED"

@@ -116,6 +116,7 @@ class WSGIMiddleware:
         if request is None:
             return self.app(environ, start_response)
         environ[ENVIRON_EXCHANGE] = request
+        environ[n.ENVIRON_SPAN_CONTEXT] = request.span.get_span_context()
         attached = context_api.attach(request.context)
         try:
             body = self.app(environ, request.start_response)
