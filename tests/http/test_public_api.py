@@ -9,6 +9,9 @@ from tests.support.subprocess_run import run_python
 def test_public_names() -> None:
     assert sorted(obskit.http.__all__) == [
         "ASGIMiddleware",
+        "DjangoMiddleware",
+        "GunicornLogger",
+        "UVICORN_LOG_CONFIG",
         "WSGIMiddleware",
         "flask_route",
         "instrument_httpx",
@@ -25,7 +28,8 @@ def test_importing_obskit_http_imports_no_web_library() -> None:
         """
         import json, sys
         import obskit.http
-        print(json.dumps(sorted(m for m in ("httpx", "requests", "starlette", "flask", "fastapi")
+        print(json.dumps(sorted(m for m in ("httpx", "requests", "starlette", "flask", "fastapi",
+                                          "django", "gunicorn", "uvicorn")
                                 if m in sys.modules)))
         """
     )["result"]
