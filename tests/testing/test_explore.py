@@ -187,11 +187,12 @@ def test_concurrent_interleaves_async_handlers_at_their_awaits() -> None:
     assert atomic.runs == 2 and not atomic.failures
 
 
-def test_an_unexpected_error_fails_the_run_even_when_the_redelivery_succeeds() -> None:
+@pytest.mark.parametrize("settle", [False, True])
+def test_an_unexpected_error_fails_the_run_even_when_the_redelivery_succeeds(settle: bool) -> None:
     class OutOfStock(BusinessRuleViolation): ...
 
     def setup(bus: InMemoryBus) -> None:
-        @obskit.traced.consumer("orders", system="obskit.memory")
+        @obskit.traced.consumer("orders", system="obskit.memory", settle=settle)
         def on_order(message: BusMessage) -> None:
             if message.body["id"] == "refused":
                 raise OutOfStock("no stock")  # a business outcome: no failure
@@ -206,9 +207,11 @@ def test_an_unexpected_error_fails_the_run_even_when_the_redelivery_succeeds() -
     result = explore(setup, bodies, lambda bus, state: True, faults=[])
     assert result.runs == 1
     [failure] = result.failures
+    # with settle=True the decorator settled the error itself: its type is what the bus sees
+    error = "HandledError('KeyError')" if settle else "KeyError('sku')"
     assert failure.reason == (
         "handler test_an_unexpected_error_fails_the_run_even_when_the_redelivery_succeeds"
-        ".<locals>.setup.<locals>.on_order raised KeyError('sku') (unexpected) on "
+        f".<locals>.setup.<locals>.on_order raised {error} (unexpected) on "
         "orders {'id': 'buggy'} (attempt 1)"
     )
     assert failure.schedule[-2:] == (

@@ -146,3 +146,41 @@ def test_a_pika_handler_publishing_through_its_channel_reaches_the_bus(
     assert shipped == [b'{"id": "o-1"}']
     [sent] = bus.sent("shipping")
     assert sent.trace_id == telemetry.span("process orders").context.trace_id
+
+
+def settling_handler(shape: str, attempts: list[int]) -> Callable[..., Any]:
+    """The same failing handler for each client, with ``settle=True``: obskit settles it."""
+    system = {"pika": "rabbitmq", "aio-pika": "rabbitmq", "nats": "nats", "redis": "redis"}
+    settle = obskit.traced.consumer("orders", system=system[shape], settle=True, max_attempts=2)
+
+    def record(info: Any) -> None:
+        attempts.append(info)
+        raise TransientError("warehouse down")
+
+    if shape == "pika":
+        return settle(lambda channel, method, properties, body: record(method.redelivered))
+
+    async def handle(message: Any) -> None:
+        record(getattr(message, "redelivered", None))
+
+    return settle(handle) if shape in ("aio-pika", "nats") else settle(lambda e: record(None))
+
+
+@pytest.mark.parametrize("shape", [None, *sorted(SHAPES)])
+def test_settle_true_handlers_are_settled_by_their_own_decision(
+    shape: str | None, telemetry: Telemetry, bus: InMemoryBus
+) -> None:
+    attempts: list[Any] = []
+    bus.subscribe("orders", settling_handler(shape or "redis", attempts), shape=shape)
+    bus.publish("orders", {"id": "o-1"})
+    bus.drain()
+    # the decorator's budget (max_attempts=2), not the bus's (the policy's 5), decided
+    assert len(attempts) == 2 and bus.max_attempts == 5
+    [(message, error)] = bus.dead_letters
+    assert message.attempt == 2
+    assert "TransientError" in str(error)
+    settlements = [
+        s.attributes["obskit.message.settlement"] for s in telemetry.find_spans("process orders")
+    ]
+    assert settlements == ["retry", "dead_letter"]
+    assert bus.sent() == [message.again(attempt=1)]  # no copy leaked onto the bus

@@ -14,6 +14,7 @@ Delivery is written once, as a generator that yields the awaitables async handle
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import itertools
 import threading
@@ -28,10 +29,10 @@ from opentelemetry import trace
 from obskit import _semconv_names as sc
 from obskit import propagation
 from obskit.errors import ErrorKind, ErrorPolicy
-from obskit.messaging._adapter import MessageInfo, register_adapter
+from obskit.messaging._adapter import MessageInfo, SettleRequest, register_adapter
 from obskit.messaging._decision import Settle, decide_settlement
 from obskit.messaging._producer import publishing
-from obskit.testing._shapes import SHAPES, Settled, encode_body
+from obskit.testing._shapes import SHAPES, Outcome, Settled, encode_body
 
 SYSTEM = "obskit.memory"
 _ids = itertools.count(1)
@@ -96,7 +97,21 @@ def _read(message: BusMessage) -> MessageInfo:
     )
 
 
-register_adapter("obskit.testing._bus", "BusMessage", _read)
+#: the settlement of the delivery being handled (each delivery runs in its own context)
+_settling: contextvars.ContextVar[Settled | None] = contextvars.ContextVar(
+    "obskit_bus_settling", default=None
+)
+
+
+def _settle(message: BusMessage, request: SettleRequest) -> None:
+    """``settle=True`` on a handler the bus delivers to: the bus carries out its decision."""
+    settled = _settling.get()
+    if settled is None:
+        raise TypeError("a BusMessage is settled by the InMemoryBus delivering it")
+    settled.record(request.decision.action, request.failure)
+
+
+register_adapter("obskit.testing._bus", "BusMessage", _read, settler=_settle)
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,13 @@ class _Entry:
 
     message: BusMessage
     targets: tuple[Subscription, ...] | None = None
+
+
+class _Rejected(Exception):
+    """A handler rejected the message without raising (``reject()``, ``term()``)."""
+
+    def __init__(self, handler: str) -> None:
+        super().__init__(f"{handler} rejected the message")
 
 
 _LOOP_ERROR = (
@@ -317,20 +339,25 @@ class InMemoryBus:
         policy = self._policy()
         for subscription in self.targets(entry):
             settled = Settled()
-            error: BaseException | None = None
             kind: ErrorKind | None = None
+            token = _settling.set(settled)
             try:
                 result = self._call(subscription, message, settled)
                 if inspect.isawaitable(result):
                     yield result
             except Exception as exc:
-                error, kind = exc, policy.classify(exc)
+                kind = policy.classify(exc)
                 self.handler_errors.append(HandlerError(message, subscription.name, exc, kind))
+            finally:
+                _settling.reset(token)
+            if settled.failure is not None:  # the handler settled its own failure
+                handled, kind = settled.failure
+                self.handler_errors.append(HandlerError(message, subscription.name, handled, kind))
             decision = self._decide(message, kind, settled.outcome)
             if decision is Settle.RETRY:
                 retry.append(subscription)
             elif decision is Settle.DEAD_LETTER and dead is None:
-                dead = error or RuntimeError(f"{subscription.name} rejected the message")
+                dead = self.handler_errors[-1].error if kind else _Rejected(subscription.name)
         if dead is not None:
             self.dead_letters.append((message, dead))  # once, however many handlers gave up
         if retry:
@@ -358,13 +385,13 @@ class InMemoryBus:
 
         return get_settings().error_policy
 
-    def _decide(self, message: BusMessage, kind: ErrorKind | None, outcome: str | None) -> Settle:
-        """The handler's own settlement wins (an explicit requeue is a retry within the
-        budget); otherwise the ErrorPolicy's kind decides, through the one settlement rule."""
-        if outcome == "ack":
-            return Settle.ACK
-        if outcome == "reject":
-            return Settle.DEAD_LETTER
+    def _decide(
+        self, message: BusMessage, kind: ErrorKind | None, outcome: Outcome | None
+    ) -> Settle:
+        """The handler's own settlement wins; a plain requeue is a retry within the bus's
+        budget; otherwise the ErrorPolicy's kind decides, through the one settlement rule."""
+        if isinstance(outcome, Settle):
+            return outcome
         if outcome == "requeue":
             kind = ErrorKind.TRANSIENT
         return decide_settlement(kind, message.attempt, max_attempts=self.max_attempts).action

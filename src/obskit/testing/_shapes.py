@@ -7,8 +7,11 @@ unchanged and obskit reads it through the same adapter as in production: the att
 the way the broker says it (``x-delivery-count`` on a quorum queue, the JetStream delivery
 count, the ``XPENDING`` count), so a redelivery is attempt 2, never a duplicate.
 
-What stands in for the connection (the channel, the NATS client) records the handler's own
-settlement (ack, requeue, reject) for the bus, and a publish through it goes onto the bus.
+What stands in for the connection (the channel, the NATS client, the Redis client) records the
+handler's own settlement for the bus: ack, requeue, reject, and what ``settle=True`` does
+through the client (a retry copy is a retry, a dead-letter copy a dead letter: the decision the
+decorator made with the shared settlement rule, carried out by the bus). Any other publish
+through it goes onto the bus.
 """
 
 from __future__ import annotations
@@ -17,32 +20,70 @@ import datetime
 import itertools
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from obskit.errors import ErrorKind
+from obskit.messaging._decision import Settle
 from obskit.messaging._extras import require
 from obskit.messaging._redis import redis_entry
+from obskit.messaging._settling import (
+    ATTEMPT_HEADER,
+    DEAD_LETTER_FROM_HEADER,
+    ERROR_KIND_HEADER,
+    ERROR_TYPE_HEADER,
+)
 
 if TYPE_CHECKING:
     from obskit.testing._bus import BusMessage, InMemoryBus
 
-Outcome = Literal["ack", "requeue", "reject"]
+#: a settlement the handler (or its settle=True decorator) made; "requeue" is a plain
+#: nack/reject with requeue or a NAK: the bus bounds it with its own budget
+Outcome = Settle | Literal["requeue"]
 _tags = itertools.count(1)
 CONSUMER = "obskit-memory"
 
 
-class Settled:
-    """What the handler told its client to do with the message (None: nothing, auto-ack)."""
+class HandledError(Exception):
+    """An exception a ``settle=True`` handler settled itself: its type is all that reaches
+    the bus (``obskit-error-type``), with the kind the ErrorPolicy gave it."""
 
-    __slots__ = ("outcome",)
+
+class Settled:
+    """What the handler told its client to do with the message (None: nothing, auto-ack), and
+    the failure a ``settle=True`` decorator reported with it."""
+
+    __slots__ = ("failure", "outcome")
 
     def __init__(self) -> None:
         self.outcome: Outcome | None = None
+        self.failure: tuple[HandledError, ErrorKind] | None = None
 
-    def record(self, outcome: Outcome) -> None:
-        if self.outcome is None:  # the first settlement is the one the broker obeys
-            self.outcome = outcome
+    def record(self, outcome: Outcome, failure: Mapping[str, Any] | None = None) -> None:
+        if self.outcome is not None:
+            return  # the first settlement is the one the broker obeys
+        self.outcome = outcome
+        if failure and ERROR_KIND_HEADER in failure:
+            kind = ErrorKind(str(failure[ERROR_KIND_HEADER]))
+            self.failure = HandledError(str(failure.get(ERROR_TYPE_HEADER, "?"))), kind
+
+    def published(
+        self,
+        bus: InMemoryBus,
+        destination: str,
+        body: Any,
+        headers: Mapping[str, Any],
+        message_id: str | None,
+    ) -> None:
+        """A publish from inside a handler: ``settle=True``'s dead-letter copy or retry copy of
+        the message being handled is its settlement; anything else is a new message."""
+        if DEAD_LETTER_FROM_HEADER in headers:
+            self.record(Settle.DEAD_LETTER, headers)
+        elif ATTEMPT_HEADER in headers:
+            self.record(Settle.RETRY)
+        else:
+            bus.enqueue(destination, body, dict(headers), message_id)
 
 
 def encode_body(body: Any) -> bytes:
@@ -78,22 +119,25 @@ class _PikaChannel:
         self._bus, self._settled = bus, settled
 
     def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
-        self._settled.record("ack")
+        self._settled.record(Settle.ACK)
 
     def basic_nack(
         self, delivery_tag: int = 0, multiple: bool = False, requeue: bool = True
     ) -> None:
-        self._settled.record("requeue" if requeue else "reject")
+        self._settled.record("requeue" if requeue else Settle.DEAD_LETTER)
 
     def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
-        self._settled.record("requeue" if requeue else "reject")
+        self._settled.record("requeue" if requeue else Settle.DEAD_LETTER)
+
+    def queue_declare(self, queue: str, *args: Any, **kwargs: Any) -> None:
+        """Queues exist on the bus as soon as something is published to them."""
 
     def basic_publish(
         self, exchange: str, routing_key: str, body: bytes, properties: Any = None, **_: Any
     ) -> None:
         headers = getattr(properties, "headers", None) or {}
         message_id = getattr(properties, "message_id", None)
-        self._bus.enqueue(routing_key or exchange, body, dict(headers), message_id)
+        self._settled.published(self._bus, routing_key or exchange, body, headers, message_id)
 
 
 def _pika(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any, ...]:
@@ -119,24 +163,35 @@ class _AioConnection:
 
 
 class _AioChannel:
-    """The aiormq channel behind an ``IncomingMessage``: its acks are recorded."""
+    """The aiormq channel behind an ``IncomingMessage``: acks are recorded, publishes go
+    onto the bus."""
 
     is_closed = False
     connection = _AioConnection()
 
-    def __init__(self, settled: Settled) -> None:
-        self._settled = settled
+    def __init__(self, bus: InMemoryBus, settled: Settled) -> None:
+        self._bus, self._settled = bus, settled
 
     async def basic_ack(self, delivery_tag: int, multiple: bool = False) -> None:
-        self._settled.record("ack")
+        self._settled.record(Settle.ACK)
 
     async def basic_nack(
         self, delivery_tag: int, multiple: bool = False, requeue: bool = True
     ) -> None:
-        self._settled.record("requeue" if requeue else "reject")
+        self._settled.record("requeue" if requeue else Settle.DEAD_LETTER)
 
     async def basic_reject(self, delivery_tag: int, requeue: bool = True) -> None:
-        self._settled.record("requeue" if requeue else "reject")
+        self._settled.record("requeue" if requeue else Settle.DEAD_LETTER)
+
+    async def queue_declare(self, queue: str, *args: Any, **kwargs: Any) -> None:
+        """Queues exist on the bus as soon as something is published to them."""
+
+    async def basic_publish(
+        self, body: bytes, *, exchange: str = "", routing_key: str = "", properties: Any = None
+    ) -> None:
+        headers = getattr(properties, "headers", None) or {}
+        message_id = getattr(properties, "message_id", None)
+        self._settled.published(self._bus, routing_key or exchange, body, headers, message_id)
 
 
 def _aio_pika(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any, ...]:
@@ -161,7 +216,7 @@ def _aio_pika(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[
         ),
         header=ContentHeader(body_size=len(body), properties=properties),
         body=body,
-        channel=_AioChannel(settled),  # type: ignore[arg-type]
+        channel=_AioChannel(bus, settled),  # type: ignore[arg-type]
     )
     return (aio_pika.IncomingMessage(delivered),)
 
@@ -169,7 +224,7 @@ def _aio_pika(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[
 # -- nats-py (JetStream) -------------------------------------------------------------------
 class _NatsClient:
     """The client behind a ``Msg``: ``+ACK``/``-NAK``/``+TERM`` on the reply subject are
-    recorded; a publish to any other subject goes onto the bus."""
+    recorded; a publish to any other subject (core or JetStream) goes onto the bus."""
 
     def __init__(self, bus: InMemoryBus, settled: Settled, reply: str) -> None:
         self._bus, self._settled, self._reply = bus, settled, reply
@@ -182,13 +237,16 @@ class _NatsClient:
         headers: dict[str, str] | None = None,
     ) -> None:
         if subject != self._reply:
-            self._bus.enqueue(subject, payload, dict(headers or {}), None)
+            self._settled.published(self._bus, subject, payload, headers or {}, None)
         elif payload.startswith(b"-NAK"):
             self._settled.record("requeue")
         elif payload.startswith(b"+TERM"):
-            self._settled.record("reject")
+            self._settled.record(Settle.DEAD_LETTER)
         elif payload in (b"", b"+ACK"):
-            self._settled.record("ack")
+            self._settled.record(Settle.ACK)
+
+    def jetstream(self) -> _NatsClient:
+        return self  # JetStream's publish takes the same arguments
 
 
 def _nats(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any, ...]:
@@ -205,6 +263,37 @@ def _nats(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any,
 
 
 # -- redis-py (streams) --------------------------------------------------------------------
+class _RedisPipeline:
+    """``client.pipeline()`` as ``settle=True`` uses it: XADD a copy, XACK the entry."""
+
+    def __init__(self, bus: InMemoryBus, settled: Settled) -> None:
+        self._bus, self._settled = bus, settled
+        self._commands: list[Callable[[], None]] = []
+
+    def xadd(self, stream: str, fields: Mapping[Any, Any], *args: Any, **kwargs: Any) -> None:
+        body = fields.get("body")
+        headers = {str(k): v for k, v in fields.items() if k != "body"}
+        self._commands.append(
+            lambda: self._settled.published(self._bus, stream, body, headers, None)
+        )
+
+    def xack(self, stream: str, group: str, *entry_ids: str) -> None:
+        self._commands.append(lambda: self._settled.record(Settle.ACK))
+
+    def execute(self) -> list[None]:
+        for command in self._commands:
+            command()
+        return [None] * len(self._commands)
+
+
+class _RedisClient:
+    def __init__(self, bus: InMemoryBus, settled: Settled) -> None:
+        self._bus, self._settled = bus, settled
+
+    def pipeline(self, transaction: bool = True) -> _RedisPipeline:
+        return _RedisPipeline(self._bus, self._settled)
+
+
 def _redis(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any, ...]:
     body = message.body if isinstance(message.body, bytes | str) else encode_body(message.body)
     fields = {**message.headers, "body": body.decode() if isinstance(body, bytes) else body}
@@ -218,6 +307,7 @@ def _redis(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any
             group=CONSUMER,
             consumer="memory-1",
             delivery_count=message.attempt,
+            client=_RedisClient(bus, settled),
         ),
     )
 
