@@ -144,14 +144,14 @@ def test_delay_delivers_after_everything_else_and_old() -> None:
     assert sorted(set(ages)) == [-60, 0]
 
 
-def lost_update(atomic: bool) -> Any:
+def lost_update(atomic: bool, wait: float = 0) -> Any:
     def setup(bus: InMemoryBus) -> dict[str, Any]:
         state: dict[str, Any] = {"total": 0}
         lock = asyncio.Lock()
 
         async def add(message: BusMessage) -> None:
             total = state["total"]
-            await asyncio.sleep(0)  # an await between the read and the write
+            await asyncio.sleep(wait)  # an await between the read and the write
             state["total"] = total + message.body["n"]
 
         async def add_atomically(message: BusMessage) -> None:
@@ -185,6 +185,21 @@ def test_concurrent_interleaves_async_handlers_at_their_awaits() -> None:
     assert {f.faults for f in result.failures} == {("concurrent",), ("concurrent", "concurrent")}
     atomic = explore(lost_update(atomic=True), messages, adds_up, faults=["concurrent"])
     assert atomic.runs == 2 and not atomic.failures
+
+
+def test_a_delivery_waiting_on_real_time_is_waited_for_unless_concurrent() -> None:
+    messages = [("sums", {"n": 1}), ("sums", {"n": 2})]
+    calm = explore(lost_update(atomic=False, wait=0.002), messages, adds_up, faults=["reorder"])
+    assert calm.runs == 2 and not calm.failures  # one message at a time, like prefetch=1
+    result = explore(lost_update(atomic=False, wait=0.002), messages, adds_up, faults=FAULTS[-1:])
+    assert result.failures[0].faults == ("concurrent",)
+    assert result.failures[0].schedule[:3] == (
+        "deliver sums {'n': 1}",
+        "pause sums {'n': 1} at an await",
+        "deliver sums {'n': 2}",
+    )
+    atomic = explore(lost_update(atomic=True, wait=0.002), messages, adds_up, faults=FAULTS[-1:])
+    assert atomic.exhaustive and atomic.runs > 1 and not atomic.failures
 
 
 @pytest.mark.parametrize("settle", [False, True])

@@ -151,26 +151,9 @@ class _Run:
         last: _Fiber | None = None
         try:
             for _ in range(STEP_LIMIT):
-                if current is not None:
-                    current = self._preempt(current)
                 if current is None:
-                    ready = [f for f in fibers if f.ready]
-                    if ready:
-                        current = ready[0]
-                    elif bus._queue:
-                        current = self._start()
-                        continue
-                    elif fibers:  # every delivery waits on a real future
-                        await asyncio.wait(
-                            {f.waiting for f in fibers if f.waiting is not None},
-                            return_when=asyncio.FIRST_COMPLETED,
-                        )
-                        continue
-                    elif self.late:
-                        bus._queue.extend(self.late)
-                        self.late.clear()
-                        continue
-                    else:
+                    current = await self._next()
+                    if current is None:
                         return state
                 if current is not last and current.started:
                     self.schedule.append(f"resume {current.entry.message.describe()}")
@@ -179,28 +162,56 @@ class _Run:
                     fibers.remove(current)
                     self._finished(current)
                     current = None
-                elif not current.ready:
-                    current = None  # parked on a future: something else runs meanwhile
+                else:
+                    current = await self._suspended(current)
             raise RuntimeError(f"explore(): a run took more than {STEP_LIMIT} steps")
         finally:
             for fiber in fibers:
                 fiber.close()
 
-    def _preempt(self, current: _Fiber) -> _Fiber | None:
-        """At an await point: go on (option 0), or let another delivery run first."""
-        if not current.started or not self.fault("concurrent"):
-            return current  # a delivery about to begin has reached no await yet
+    async def _next(self) -> _Fiber | None:
+        """After a delivery ends: resume the oldest one in progress, else start the next
+        queued one, else release the delayed ones; None when everything is delivered."""
+        while True:
+            ready = [f for f in self.fibers if f.ready]
+            if ready:
+                return ready[0]
+            if self.fibers:
+                await self._wait()
+            elif self.bus._queue:
+                fiber = self._start()
+                if fiber is not None:
+                    return fiber
+            elif self.late:
+                self.bus._queue.extend(self.late)
+                self.late.clear()
+            else:
+                return None
+
+    async def _suspended(self, current: _Fiber) -> _Fiber | None:
+        """``current`` stopped at an await. A calm broker waits for it (one message at a time);
+        ``concurrent`` lets another delivery start or resume first."""
         others = [f for f in self.fibers if f is not current and f.ready]
+        if not current.ready and others:
+            return others[0]  # it waits on something: what is running already goes on
         queued = 1 if self.bus._queue else 0
-        if not (others or queued):
-            return current
-        choice = self.decide([None] + ["concurrent"] * (queued + len(others)))
+        switches = queued + (len(others) if current.ready else 0)
+        choice = 0
+        if switches and self.fault("concurrent"):
+            choice = self.decide([None] + ["concurrent"] * switches)
         if choice == 0:
+            if not current.ready:
+                await self._wait()
+                if not current.ready:  # another delivery's future came first
+                    return next(f for f in self.fibers if f.ready)
             return current
         self.schedule.append(f"pause {current.entry.message.describe()} at an await")
-        if choice <= queued:
-            return self._start()
-        return others[choice - queued - 1]
+        return self._start() if choice <= queued else others[choice - queued - 1]
+
+    async def _wait(self) -> None:
+        """Until one of the futures the deliveries in progress wait on is done."""
+        futures = {f.waiting for f in self.fibers if f.waiting is not None and not f.ready}
+        await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
 
     def _start(self) -> _Fiber | None:
         """Take a queued entry (``reorder`` picks another than the oldest) and deliver it."""
