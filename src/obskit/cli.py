@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-_DESCRIPTION = "The obskit command: lint, check, drift, conventions, view and demo."
+_DESCRIPTION = "The obskit command: lint, check, drift, conventions, view, serve and demo."
 
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "list, show, search and check the registry",
     ),
     "view": ("obskit.view._view_cli", "draw a trace waterfall from an OTLP JSON file"),
+    "serve": ("obskit.serve._serve_cli", "receive OTLP, store it, and explore it in a browser"),
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from obskit.view._otlp_json import LogRecord, SpanRecord
@@ -22,6 +23,7 @@ __all__ = ["render_html"]
 _CSS = """
 body{font:13px/1.4 system-ui,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
 header{padding:12px 16px;background:#1d2430;color:#fff}header b{font-family:monospace}
+header a{color:#9cc3ff}
 main{display:flex;gap:12px;padding:12px}
 #waterfall{flex:3;min-width:0;background:#fff;border:1px solid #d9dde3;border-radius:6px}
 #details{flex:2;min-width:0;background:#fff;border:1px solid #d9dde3;border-radius:6px;
@@ -156,8 +158,16 @@ def _row_html(row: Row, colors: dict[str, str]) -> str:
     )
 
 
-def render_html(waterfall: Waterfall, *, other_traces: list[str] | None = None) -> str:
-    """The page for one trace (``other_traces`` are listed, by id, beneath it)."""
+def render_html(
+    waterfall: Waterfall,
+    *,
+    other_traces: list[str] | None = None,
+    links: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The page for one trace (``other_traces`` are listed, by id, beneath it).
+
+    ``links`` are ``(href, label)`` pairs for the header (``obskit serve`` links its own pages).
+    """
     colors = {s: _service_color(i) for i, s in enumerate(waterfall.services)}
     spans = {row.span.span_id: row.span for row in waterfall.rows}
     data = {row.span.span_id: _span_data(row, spans) for row in waterfall.rows}
@@ -171,6 +181,7 @@ def render_html(waterfall: Waterfall, *, other_traces: list[str] | None = None) 
     rows = "".join(_row_html(row, colors) for row in waterfall.rows)
     others = "".join(f"<li><code>{_e(t)}</code></li>" for t in other_traces or [])
     duration = format_duration(waterfall.duration_nano)
+    nav = "".join(f' · <a href="{_e(href)}">{_e(label)}</a>' for href, label in links)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
@@ -178,7 +189,7 @@ def render_html(waterfall: Waterfall, *, other_traces: list[str] | None = None) 
 <body data-trace-duration-ns="{waterfall.duration_nano}">
 <header>trace <b>{_e(waterfall.trace_id)}</b> · {len(waterfall.rows)} spans ·
 {len(waterfall.services)} services ({_e(", ".join(waterfall.services))}) · {_e(duration)}
-{f" · {waterfall.errors} error(s)" if waterfall.errors else ""}</header>
+{f" · {waterfall.errors} error(s)" if waterfall.errors else ""}{nav}</header>
 <main><section id="waterfall">
 <div class="row head"><span>span</span><span>service</span><span>kind</span>
 <span>0 &#8594; {_e(duration)}</span><span class="dur">duration</span><span>outcome</span></div>

@@ -1,0 +1,88 @@
+"""One ``obskit serve`` process: the store, the OTLP receivers and the web port, together."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from obskit.serve._receivers import MAX_PAYLOAD, grpc_server, otlp_handler
+from obskit.serve._store import Store
+from obskit.serve._web import web_handler
+
+__all__ = ["Server", "default_db"]
+
+
+def default_db() -> Path:
+    """``telemetry.db`` under the user's data directory (XDG, macOS or Windows)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "obskit" / "telemetry.db"
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@dataclass
+class Server:
+    """Receive OTLP on ``otlp_port`` (HTTP) and ``grpc_port``; serve pages on ``port``.
+
+    A port of 0 picks a free one; after :meth:`start` the attributes hold the real ports.
+    """
+
+    store: Store
+    host: str = "127.0.0.1"
+    port: int = 8000
+    otlp_port: int = 4318
+    grpc_port: int = 4317
+    max_payload: int = MAX_PAYLOAD
+
+    def start(self) -> Server:
+        self._web = _HTTPServer((self.host, self.port), web_handler(self.store))
+        self._otlp = _HTTPServer(
+            (self.host, self.otlp_port), otlp_handler(self.store, self.max_payload)
+        )
+        self.port, self.otlp_port = self._web.server_port, self._otlp.server_port
+        self._grpc: Any
+        self._grpc, self.grpc_port = grpc_server(
+            self.store, f"{self.host}:{self.grpc_port}", self.max_payload
+        )
+        self._grpc.start()
+        for server in (self._web, self._otlp):
+            threading.Thread(target=server.serve_forever, name="obskit-serve", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._grpc.stop(grace=1).wait()
+        for server in (self._web, self._otlp):
+            server.shutdown()
+            server.server_close()
+        self.store.close()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def otlp_url(self) -> str:
+        return f"http://{self.host}:{self.otlp_port}"
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"{self.host}:{self.grpc_port}"
