@@ -39,6 +39,7 @@ def test_declares_every_name_obskit_emits() -> None:
         "obskit.message.attempt": ("int", ()),
         "obskit.message.duplicate": ("boolean", ()),
         "obskit.message.out_of_order": ("boolean", ()),
+        "obskit.message.overtaken_by": ("int", ()),
         "obskit.message.sequence": ("int", ()),
         "obskit.message.sequence_key": ("string", ()),
         "obskit.message.clock_skew": ("boolean", ()),

@@ -45,17 +45,17 @@ class _Window:
                 self._items.popitem(last=False)
             return False
 
-    def advance(self, key: Any, number: int) -> bool:
-        """Remember ``number`` for ``key``; True when a higher one was already seen."""
+    def advance(self, key: Any, number: int) -> int | None:
+        """Remember ``number`` for ``key``; the higher one already seen, if any (overtaken)."""
         with self._lock:
             highest = self._items.get(key)
             if highest is not None and number < highest:
-                return True
+                return highest
             self._items[key] = number
             self._items.move_to_end(key)
             if len(self._items) > self.size:
                 self._items.popitem(last=False)
-            return False
+            return None
 
     def clear(self) -> None:
         with self._lock:
@@ -138,6 +138,8 @@ def _observe(
         key, number = sequence(message)
         span.set_attribute(sc.OBSKIT_MESSAGE_SEQUENCE_KEY, str(key))
         span.set_attribute(sc.OBSKIT_MESSAGE_SEQUENCE, int(number))
-        if sequences.advance(key, int(number)):
+        overtaken_by = sequences.advance(key, int(number))
+        if overtaken_by is not None:
             span.set_attribute(sc.OBSKIT_MESSAGE_OUT_OF_ORDER, True)
+            span.set_attribute(sc.OBSKIT_MESSAGE_OVERTAKEN_BY, overtaken_by)
             span.add_event("obskit.message.out_of_order")
