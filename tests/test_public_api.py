@@ -33,14 +33,15 @@ def test_top_level_surface() -> None:
     # subpackages become attributes once imported; everything else public is in __all__
     assert public - set(obskit.__all__) <= {
         "conventions", "errors", "http", "lint", "logging", "messaging", "propagation", "testing",
-        "demo", "cli", "view", "tasks",
+        "demo", "cli", "view", "tasks", "serve",
     }  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "module",
     ["obskit.errors", "obskit.propagation", "obskit.messaging", "obskit.testing", "obskit.http",
-     "obskit.logging", "obskit.conventions", "obskit.lint", "obskit.view", "obskit.tasks"],
+     "obskit.logging", "obskit.conventions", "obskit.lint", "obskit.view", "obskit.tasks",
+     "obskit.serve"],
 )  # fmt: skip
 def test_every_public_module_declares_its_surface(module: str) -> None:
     imported = importlib.import_module(module)

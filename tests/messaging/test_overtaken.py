@@ -28,4 +28,10 @@ def test_out_of_order_records_which_message_overtook_it() -> None:
         )
         for s in spans
     ]
-    assert seen == [(1, False, None), (4, False, None), (2, True, 4), (3, True, 4), (5, False, None)]
+    assert seen == [
+        (1, False, None),
+        (4, False, None),
+        (2, True, 4),
+        (3, True, 4),
+        (5, False, None),
+    ]

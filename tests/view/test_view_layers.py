@@ -1,4 +1,4 @@
-"""``obskit.view`` is tooling: the runtime never loads it, and its codec imports no obskit."""
+"""``obskit.view`` and ``obskit.serve`` are tooling: the runtime never loads them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import obskit.view
 
 PACKAGE = Path(obskit.__file__).parent
 #: the tools that may read exported telemetry; everything else is runtime
-TOOLS = ("view", "demo", "lint")
+TOOLS = ("view", "serve", "demo", "lint")
 
 
 def _imports(path: Path) -> set[str]:
@@ -36,7 +36,7 @@ def test_no_runtime_module_imports_the_view() -> None:
         relative = path.relative_to(PACKAGE)
         if relative.parts[0] in TOOLS or relative.name == "cli.py":
             continue
-        leaked = {m for m in _imports(path) if m.startswith("obskit.view")}
+        leaked = {m for m in _imports(path) if m.startswith(("obskit.view", "obskit.serve"))}
         assert not leaked, f"{relative} imports {leaked}"
 
 
@@ -52,7 +52,16 @@ def test_a_configured_service_never_loads_the_view() -> None:
         "obskit.configure(service_name='orders', exporter='none')\n"
         "obskit.traced(lambda: None)()\n"
         "obskit.get_logger('x').info('hello')\n"
-        "print(sorted(m for m in sys.modules if m.startswith('obskit.view')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('obskit.view', 'obskit.serve'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_serve_loads_grpc_and_the_protobuf_modules_only_when_it_runs() -> None:
+    code = (
+        "import sys, obskit.serve, obskit.serve._serve_cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('grpc', 'opentelemetry.proto'))))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -108,11 +108,14 @@ class Retention:
         text = text.strip()
         units = {"KB": 1_000, "MB": 1_000_000, "GB": 1_000_000_000}
         ages = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-        for suffix, factor in units.items():
-            if text.upper().endswith(suffix):
-                return cls(max_bytes=int(float(text[: -len(suffix)]) * factor))
-        if text and text[-1] in ages:
-            return cls(max_age_s=float(text[:-1]) * ages[text[-1]])
+        try:
+            for suffix, factor in units.items():
+                if text.upper().endswith(suffix):
+                    return cls(max_bytes=int(float(text[: -len(suffix)]) * factor))
+            if text and text[-1] in ages:
+                return cls(max_age_s=float(text[:-1]) * ages[text[-1]])
+        except ValueError:
+            pass
         raise ValueError(f"--retain wants an age (7d, 12h) or a size (500MB), not {text!r}")
 
 
@@ -332,6 +335,7 @@ class Store:
                 name: self._db.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
                 for name in ("traces", "spans", "logs", "metrics")
             }
+            counts.update(dropped_traces=0, dropped_spans=0, dropped_logs=0)
             counts.update(self._db.execute("SELECT name, value FROM counters").fetchall())
             counts["bytes"] = self._bytes()
         return counts
