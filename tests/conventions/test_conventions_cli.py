@@ -36,7 +36,7 @@ def test_show_alias_and_unknown(capsys: pytest.CaptureFixture[str]) -> None:
 def test_list_filters(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conventions", "list", "--namespace", "obskit.message", "--no-semconv"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names[0] == "obskit.message.age" and len(names) == 9
+    assert names[0] == "obskit.message.age" and len(names) == 10
     assert main(["conventions", "list", "--namespace", "messaging", "--deprecated"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines and all("deprecated" in line for line in lines)
