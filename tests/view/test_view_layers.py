@@ -11,8 +11,9 @@ import obskit
 import obskit.view
 
 PACKAGE = Path(obskit.__file__).parent
-#: the tools that may read exported telemetry; everything else is runtime
-TOOLS = ("view", "serve", "demo", "lint")
+#: the tools that may read exported telemetry, and the test helpers (explore() draws a failing
+#: schedule's waterfall); everything else is runtime
+TOOLS = ("view", "serve", "demo", "lint", "testing")
 
 
 def _imports(path: Path) -> set[str]:
