@@ -50,6 +50,7 @@ def test_declares_every_name_obskit_emits() -> None:
         ),
         "obskit.context.missing": ("boolean", ()),
         "obskit.task.name": ("string", ()),
+        "obskit.http.request.duration": ("double", ()),
         "obskit.convention.finding.code": ("string", ()),
         "obskit.convention.finding.name": ("string", ()),
         "obskit.convention.finding.suggestion": ("string", ()),
