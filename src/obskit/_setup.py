@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import sys
 import threading
 import warnings
@@ -71,6 +72,10 @@ class Settings:
     mode: Mode = "warn"
     conventions: Any = None  # a path, a list of paths, or a Registry; resolved lazily
     registry: Registry | None = None
+    #: the user's own redaction patterns, on top of the built-in rule
+    redact_patterns: tuple[str | re.Pattern[str], ...] = ()
+    #: hosts outgoing HTTP calls may carry baggage to; None: every host
+    baggage_hosts: frozenset[str] | None = None
 
 
 _settings = Settings()
@@ -182,14 +187,19 @@ def configure(
     mode: Mode = "warn",
     errors: ErrorPolicy | None = None,
     resource_attributes: dict[str, str] | None = None,
+    redact_patterns: Sequence[str | re.Pattern[str]] = (),
+    baggage_hosts: Sequence[str] | None = None,
 ) -> Telemetry:
     """Set up tracing, metrics and logs for this service; call once, early.
 
     ``exporter`` defaults to ``OTEL_TRACES_EXPORTER``, else ``otlp`` (``OTEL_EXPORTER_OTLP_*``
     respected; ``protocol`` defaults to ``OTEL_EXPORTER_OTLP_PROTOCOL``, else ``http/protobuf``).
     The sampler comes from ``OTEL_TRACES_SAMPLER``/``OTEL_TRACES_SAMPLER_ARG`` unless given.
-    Calling it again keeps the first call's providers, updates the conventions, mode and error
-    policy, and says so.
+    ``redact_patterns`` are your own regular expressions, redacted in every log field, span
+    attribute, URL and exception message (each bounded in time per value). ``baggage_hosts``
+    limits which hosts outgoing HTTP calls carry baggage to (``None``: every host).
+    Calling it again keeps the first call's providers, updates the conventions, mode, error
+    policy and redaction, and says so. Arguments of the wrong type are refused here, at once.
     """
     global _configured, _settings
     if mode not in _MODES:
@@ -197,11 +207,24 @@ def configure(
     chosen = exporter or os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(",")[0].strip()
     if chosen not in _EXPORTERS:
         raise ValueError(f"exporter must be one of {', '.join(_EXPORTERS)}, not {chosen!r}")
+    _check_types(
+        service_name=(service_name, str),
+        service_version=(service_version, str),
+        environment=(environment, str),
+        endpoint=(endpoint, str),
+        sampler=(sampler, Sampler),
+        errors=(errors, ErrorPolicy),
+        resource_attributes=(resource_attributes, dict),
+    )
+    patterns = _patterns(redact_patterns)
+    hosts = _hosts(baggage_hosts)
     with _lock:
         _settings = Settings(
             error_policy=errors or ErrorPolicy(),
             mode=mode,
             conventions=conventions,
+            redact_patterns=patterns,
+            baggage_hosts=hosts,
         )
         environment = _environment(environment)
         _wire_logging(environment)
@@ -232,6 +255,40 @@ def configure(
         _configured = telemetry
         atexit.register(telemetry.shutdown)
         return telemetry
+
+
+def _check_types(**given: tuple[object, type]) -> None:
+    """Refuse a wrong-typed argument when it is given, not on first use in a handler."""
+    for name, (value, expected) in given.items():
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"{name} must be a {expected.__name__}, not {value!r}")
+    resource = given["resource_attributes"][0]
+    if isinstance(resource, dict):
+        for key in resource:
+            if not isinstance(key, str):
+                raise TypeError(f"resource_attributes keys must be strings, not {key!r}")
+
+
+def _patterns(patterns: Sequence[str | re.Pattern[str]]) -> tuple[str | re.Pattern[str], ...]:
+    """The user's redaction patterns, compiled once here so a bad one fails at configure()."""
+    if isinstance(patterns, (str, re.Pattern)):
+        patterns = [patterns]
+    from obskit._sensitive import compile_pattern
+
+    for pattern in patterns:
+        compile_pattern(pattern)
+    return tuple(patterns)
+
+
+def _hosts(hosts: Sequence[str] | None) -> frozenset[str] | None:
+    if hosts is None:
+        return None
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    for host in hosts:
+        if not isinstance(host, str):
+            raise TypeError(f"baggage_hosts takes host names, not {host!r}")
+    return frozenset(host.lower() for host in hosts)
 
 
 def _environment(given: str | None) -> str:

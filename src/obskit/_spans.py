@@ -15,6 +15,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from obskit import _semconv_names as sc
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
+from obskit.logging._chain import scrub_text
 from obskit.logging._chain import validate_attributes as _validate_attributes
 
 _log = logging.getLogger("obskit")
@@ -27,13 +28,14 @@ _ERROR_STATUS_CACHE: dict[str, Status] = {}
 
 def add_exception_event(span: Span, exc: BaseException, etype: str) -> None:
     """The conventions' ``exception`` event, without the SDK's deprecated ``exception.escaped``
-    (``Span.record_exception`` still adds it), so obskit's telemetry passes its own checks."""
+    (``Span.record_exception`` still adds it), so obskit's telemetry passes its own checks.
+    Message and stack trace are scrubbed like log fields: exceptions carry URLs, DSNs, tokens."""
     span.add_event(
         "exception",
         {
             sc.EXCEPTION_TYPE: etype,
-            sc.EXCEPTION_MESSAGE: str(exc),
-            sc.EXCEPTION_STACKTRACE: "".join(traceback.format_exception(exc)),
+            sc.EXCEPTION_MESSAGE: scrub_text(str(exc)),
+            sc.EXCEPTION_STACKTRACE: scrub_text("".join(traceback.format_exception(exc))),
         },
     )
 
@@ -41,17 +43,21 @@ def add_exception_event(span: Span, exc: BaseException, etype: str) -> None:
 def record_outcome(
     span: Span, exc: BaseException, policy: ErrorPolicy, *, record_exception: bool = True
 ) -> ErrorKind:
-    """Classify ``exc`` and put the verdict on the span: attributes, status, exception event."""
+    """Classify ``exc`` and put the verdict on the span: attributes, status, exception event.
+
+    A cancellation is no failure: it gets ``obskit.error.kind = cancelled`` and nothing else."""
     kind = policy.classify(exc)
-    etype = error_type(exc)
     if span.is_recording():
-        span.set_attribute(sc.ERROR_TYPE, etype)
         span.set_attribute(sc.OBSKIT_ERROR_KIND, kind.value)
         span.set_attribute(sc.OBSKIT_OUTCOME, kind.value)
+        if kind is ErrorKind.CANCELLED:
+            return kind
+        etype = error_type(exc)
+        span.set_attribute(sc.ERROR_TYPE, etype)
         if record_exception:
             add_exception_event(span, exc, etype)
         if kind.is_span_error:
-            span.set_status(Status(StatusCode.ERROR, f"{kind.value}: {exc}"[:256]))
+            span.set_status(Status(StatusCode.ERROR, scrub_text(f"{kind.value}: {exc}")[:256]))
     return kind
 
 
@@ -90,10 +96,11 @@ class SpanCall:
 
     def failed(self, exc: BaseException) -> bool:
         try:
-            self.error_type = error_type(exc)
             self.kind = record_outcome(
                 self.span, exc, self.policy, record_exception=self.record_exception
             )
+            if self.kind is not ErrorKind.CANCELLED:
+                self.error_type = error_type(exc)
         except Exception:  # instrumentation must never change what the caller sees
             _log.warning("obskit: recording a failure raised", exc_info=True)
             return True

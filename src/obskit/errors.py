@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, TypeAlias
@@ -23,6 +24,7 @@ __all__ = [
     "TransientError",
     "error_type",
     "exponential_backoff",
+    "is_cancellation",
 ]
 
 #: seconds before a retry: a constant, or a function of the attempt that failed (1, 2, ...)
@@ -34,11 +36,14 @@ class ErrorKind(str, enum.Enum):
     TRANSIENT = "transient"
     POISON = "poison"
     UNEXPECTED = "unexpected"
+    #: interrupted from outside (task cancelled, Ctrl-C, exit, generator closed): not a failure
+    CANCELLED = "cancelled"
 
     @property
     def is_span_error(self) -> bool:
-        """A business outcome is a result the code expected; everything else failed."""
-        return self is not ErrorKind.BUSINESS
+        """A business outcome is a result the code expected, a cancellation nobody's fault;
+        everything else failed."""
+        return self is not ErrorKind.BUSINESS and self is not ErrorKind.CANCELLED
 
 
 class BusinessRuleViolation(Exception):
@@ -64,7 +69,21 @@ _LOG_LEVELS: Final[Mapping[ErrorKind, str]] = {
     ErrorKind.TRANSIENT: "warning",
     ErrorKind.POISON: "error",
     ErrorKind.UNEXPECTED: "error",
+    ErrorKind.CANCELLED: "info",
 }
+
+_CACHED_TYPES: Final = 1024  # exception classes made at run time must not grow it for good
+_INTERRUPTS: Final = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def is_cancellation(exc: BaseException) -> bool:
+    """``CancelledError``, ``KeyboardInterrupt``, ``SystemExit`` or ``GeneratorExit``: the work
+    was stopped from outside. (Without asyncio imported no ``CancelledError`` can exist, so
+    asyncio is never imported for this.)"""
+    if isinstance(exc, _INTERRUPTS):
+        return True
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
 
 
 def exponential_backoff(attempt: int) -> float:
@@ -116,12 +135,13 @@ class ErrorPolicy:
         max_attempts: int | None = None,
         retry_delay: RetryDelay | None = None,
     ) -> ErrorPolicy:
-        """The default policy plus your own exception types (and, optionally, retry budget)."""
+        """The default policy plus your own exception types (classes, not their names) and,
+        optionally, a retry budget."""
         defaults = cls()
         return cls(
-            business=defaults.business + tuple(business),
-            transient=defaults.transient + tuple(transient),
-            poison=defaults.poison + tuple(poison),
+            business=defaults.business + _exception_types("business", business),
+            transient=defaults.transient + _exception_types("transient", transient),
+            poison=defaults.poison + _exception_types("poison", poison),
             reraise=defaults.reraise
             if reraise is None
             else frozenset(ErrorKind(kind) for kind in reraise),
@@ -129,12 +149,17 @@ class ErrorPolicy:
             retry_delay=defaults.retry_delay if retry_delay is None else retry_delay,
         )
 
+    def __post_init__(self) -> None:
+        for kind in ("business", "transient", "poison"):
+            _exception_types(kind, getattr(self, kind))
+
     def classify(self, exc: BaseException) -> ErrorKind:
         cls = type(exc)
         kind = self._cache.get(cls)
         if kind is None:
-            kind = self._classify_type(cls)
-            self._cache[cls] = kind
+            kind = ErrorKind.CANCELLED if is_cancellation(exc) else self._classify_type(cls)
+            if len(self._cache) < _CACHED_TYPES:
+                self._cache[cls] = kind
         return kind
 
     def _classify_type(self, cls: type[BaseException]) -> ErrorKind:
@@ -154,8 +179,20 @@ class ErrorPolicy:
         return ErrorKind.UNEXPECTED
 
     def should_reraise(self, kind: ErrorKind) -> bool:
-        return kind in self.reraise
+        return kind is ErrorKind.CANCELLED or kind in self.reraise
 
     @staticmethod
     def log_level(kind: ErrorKind) -> str:
         return _LOG_LEVELS[kind]
+
+
+def _exception_types(kind: str, types: Iterable[object]) -> tuple[type[BaseException], ...]:
+    """``types`` as a tuple, refused at once when one is not an exception class (a string
+    would silently never match)."""
+    if isinstance(types, (str, bytes)) or not isinstance(types, Iterable):
+        raise TypeError(f"{kind}= takes exception classes, not {types!r}")
+    result = tuple(types)
+    for item in result:
+        if not (isinstance(item, type) and issubclass(item, BaseException)):
+            raise TypeError(f"{kind}= takes exception classes, not {item!r}")
+    return result  # type: ignore[return-value]

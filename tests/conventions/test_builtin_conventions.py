@@ -32,8 +32,14 @@ def test_declares_every_name_obskit_emits() -> None:
     registry = load_registry(SOURCE, semconv=False)
     assert registry.errors == ()
     expected = {
-        "obskit.error.kind": ("enum", ("business", "transient", "poison", "unexpected")),
-        "obskit.outcome": ("enum", ("ok", "business", "transient", "poison", "unexpected")),
+        "obskit.error.kind": (
+            "enum",
+            ("business", "transient", "poison", "unexpected", "cancelled"),
+        ),
+        "obskit.outcome": (
+            "enum",
+            ("ok", "business", "transient", "poison", "unexpected", "cancelled"),
+        ),
         "obskit.message.age": ("double", ()),
         "obskit.message.redelivered": ("boolean", ()),
         "obskit.message.attempt": ("int", ()),

@@ -10,39 +10,9 @@ import pytest
 from opentelemetry import baggage, context
 from opentelemetry.trace import SpanKind
 
-from obskit.http import WSGIMiddleware, _http_redaction, instrument_httpx, uninstrument_httpx
+from obskit.http import WSGIMiddleware, instrument_httpx, uninstrument_httpx
 from obskit.http._wsgi import ENVIRON_EXCHANGE
 from obskit.testing import Telemetry
-
-
-def _reference_redact_query(query: str) -> str:
-    parts = query.split("&")
-    for index, part in enumerate(parts):
-        key, sep, value = part.partition("=")
-        if sep and value and _http_redaction._query_key_is_sensitive(key):
-            parts[index] = f"{key}={_http_redaction.REDACTED_VALUE}"
-    return "&".join(parts)
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "page=2&sort=asc",
-        "page=2&token=abc",
-        "q=hello+world&limit=50",
-        "Key=1",
-        "monkey=1&q=secret",
-        "%74oken=x&page=1",
-        "X-Amz-Credential=a%2Fb&X-Amz-Signature=c",
-        "my_api_key=1",
-        "SessionId=9",
-        "code=",
-        "a=b=c&pwd=1",
-        "",
-    ],
-)
-def test_the_substring_precheck_never_skips_a_sensitive_key(query: str) -> None:
-    assert _http_redaction.redact_query.__wrapped__(query) == _reference_redact_query(query)
 
 
 def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Telemetry) -> None:

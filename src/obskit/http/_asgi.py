@@ -10,7 +10,7 @@ Responses to failures, decided by the :class:`~obskit.errors.ErrorPolicy`:
   re-raised, so the framework or server answers 500 as it would without obskit;
 - a business-rule violation is recorded as a business outcome (not a span error) and, when no
   response was started yet, answered with ``422 Unprocessable Content`` and a small JSON body
-  (``{"error": <error.type>, "detail": <message>}``); once a response has started nothing can
+  (``{"error": <error.type>}``, never the exception's text); once a response has started nothing can
   change it, so the exception is only recorded. A policy that re-raises business outcomes gets
   them re-raised instead.
 - a client that goes away (``http.disconnect`` while the response is unfinished, or ``OSError``
@@ -20,7 +20,6 @@ Responses to failures, decided by the :class:`~obskit.errors.ErrorPolicy`:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
@@ -38,6 +37,7 @@ from obskit.http._http_redaction import redact_query
 from obskit.http._server import (
     Exclude,
     ServerExchange,
+    business_answer,
     error_policy,
     method_attributes,
     server_options,
@@ -130,6 +130,9 @@ class ASGIMiddleware:
         except Exception as exc:
             if not await request.failed(exc):
                 raise
+        except BaseException as exc:  # cancelled (client gone, shutdown): recorded as such
+            request.record_failure(exc)
+            raise
         finally:
             _detach(attached)
             request.finish()
@@ -275,7 +278,7 @@ class _Request(ServerExchange):
             if self.websocket:
                 await self._send({"type": "websocket.close", "code": 1008, "reason": ""})
                 return
-            body = json.dumps({"error": self.error_type, "detail": str(exc)}).encode()
+            body = business_answer(self.error_type)
             await self.send(
                 {
                     "type": "http.response.start",

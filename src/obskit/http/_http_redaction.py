@@ -1,143 +1,91 @@
-"""Redaction of what HTTP telemetry must never carry: credentials in URLs, headers, queries."""
+"""What HTTP telemetry must never carry: credentials in URLs, headers and queries.
+
+Every decision comes from the current redactor, the rule log fields use
+(:mod:`obskit._sensitive`): a header or query key is sensitive when the shared word list or the
+configured registry says so (plus the URL-only parameters ``key`` and ``code``), and every value
+kept is scrubbed of secret-shaped text.
+"""
 
 from __future__ import annotations
 
 import functools
-import logging
-import re
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote_plus
 
-from obskit._sensitive import SENSITIVE_WORDS
+from obskit._sensitive import URL_PARAMETERS
 from obskit.http import _http_names as n
+from obskit.logging._chain import current_redactor
 
-_log = logging.getLogger("obskit.http")
+if TYPE_CHECKING:
+    from obskit.logging._log_redaction import Redactor
 
 REDACTED_VALUE: Final = n.REDACTED
-
-#: query keys whose values never reach telemetry (compared lowercased)
-SENSITIVE_QUERY_KEYS: Final = frozenset(
-    {
-        "token",
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "client_secret",
-        "api_key",
-        "apikey",
-        "api-key",
-        "key",
-        "sig",
-        "signature",
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "x-goog-signature",
-        "x-goog-credential",
-        "awsaccesskeyid",
-        "auth",
-        "authorization",
-        "code",
-        "session",
-        "sessionid",
-    }
-)
-_SENSITIVE_PARTS: Final = SENSITIVE_WORDS
-
-#: header names always redacted when captured
-SENSITIVE_HEADERS: Final = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "x-auth-token",
-        "x-csrf-token",
-        "x-xsrf-token",
-    }
-)
+_CACHED_CHARS: Final = 512  # longer queries and URLs are redacted each time, never kept
 
 
-def _covering_words(words: frozenset[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """The words of ``words`` that contain no other of them: a text holding none of these holds
-    none of ``words`` either."""
-    return tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
-
-
-#: one of these occurs in the lowered query whenever some key in it can be sensitive, unless the
-#: query is percent-encoded (``%74oken`` unquotes to ``token``)
-_MAYBE_SENSITIVE: Final = re.compile(
-    "|".join(map(re.escape, _covering_words(SENSITIVE_QUERY_KEYS | frozenset(_SENSITIVE_PARTS))))
-).search
-
-
-def _query_key_is_sensitive(key: str) -> bool:
-    lowered = unquote_plus(key).lower()
-    return lowered in SENSITIVE_QUERY_KEYS or any(part in lowered for part in _SENSITIVE_PARTS)
-
-
-@functools.lru_cache(maxsize=1024)
 def redact_query(query: str) -> str:
     """``url.query`` with the values of sensitive keys replaced by ``REDACTED``."""
-    if not query or ("%" not in query and _MAYBE_SENSITIVE(query.lower()) is None):
-        return query  # no key can be sensitive: nothing to split and rebuild
-    parts = query.split("&")
-    changed = False
-    for index, part in enumerate(parts):
-        key, sep, value = part.partition("=")
-        if sep and value and _query_key_is_sensitive(key):
-            parts[index] = f"{key}={REDACTED_VALUE}"
-            changed = True
-    return "&".join(parts) if changed else query
+    if not query:
+        return query
+    if len(query) > _CACHED_CHARS:
+        return _query.__wrapped__(current_redactor(), query)
+    return _query(current_redactor(), query)
+
+
+def redact_url(url: str) -> str:
+    """``url.full``: no user info, sensitive query values redacted, no fragment."""
+    if len(url) > _CACHED_CHARS:
+        return _url.__wrapped__(current_redactor(), url)
+    return _url(current_redactor(), url)
+
+
+def header_value(name: str, value: str) -> str:
+    """What a captured header may show: the marker for a sensitive one, else its scrubbed text.
+
+    A header is sensitive by its name (``x-access-token``, ``private-token``, ``api-key``...)
+    or when the registry marks it, as ``http.request.header.<name>`` or the bare name."""
+    redactor = current_redactor()
+    names = redactor.scrubber.name
+    suffix = name.replace("-", "_")
+    if (
+        names(name)
+        or names(f"{n.HTTP_REQUEST_HEADER}.{suffix}")
+        or names(f"{n.HTTP_RESPONSE_HEADER}.{suffix}")
+    ):
+        return REDACTED_VALUE
+    return redactor.scrub(value)
+
+
+def _key_is_sensitive(redactor: Redactor, key: str) -> bool:
+    lowered = unquote_plus(key).lower()
+    return lowered in URL_PARAMETERS or redactor.scrubber.name(lowered)
 
 
 @functools.lru_cache(maxsize=1024)
-def redact_url(url: str) -> str:
-    """``url.full``: no user info, sensitive query values redacted, no fragment.
+def _query(redactor: Redactor, query: str) -> str:
+    parts = query.split("&")
+    for index, part in enumerate(parts):
+        key, sep, value = part.partition("=")
+        if sep and value:
+            sensitive = _key_is_sensitive(redactor, key)
+            parts[index] = f"{key}={REDACTED_VALUE}" if sensitive else redactor.scrub(part)
+    return "&".join(parts)
 
-    User info is everything up to the last ``@`` before the first ``/`` of the path: a password
-    may contain ``#`` or ``?``, so only ``/`` safely ends the authority (erring towards
-    redacting too much, never too little).
-    """
+
+@functools.lru_cache(maxsize=1024)
+def _url(redactor: Redactor, url: str) -> str:
+    """User info is everything up to the last ``@`` before the first ``/`` of the path: a
+    password may contain ``#`` or ``?``, so only ``/`` safely ends the authority (erring towards
+    redacting too much, never too little)."""
     scheme_end = url.find("://")
-    if scheme_end != -1:
-        authority_start = scheme_end + 3
-        slash = url.find("/", authority_start)
-        at = url.rfind("@", authority_start, len(url) if slash == -1 else slash)
-        if at != -1:
-            url = f"{url[:authority_start]}{REDACTED_VALUE}:{REDACTED_VALUE}@{url[at + 1 :]}"
+    authority_start = 0 if scheme_end == -1 else scheme_end + 3
+    slash = url.find("/", authority_start)
+    at = url.rfind("@", authority_start, len(url) if slash == -1 else slash)
+    if scheme_end != -1 and at != -1:
+        url = f"{url[:authority_start]}{REDACTED_VALUE}:{REDACTED_VALUE}@{url[at + 1 :]}"
     url = url.partition("#")[0]
     base, sep, query = url.partition("?")
-    return f"{base}?{redact_query(query)}" if sep else base
-
-
-@functools.lru_cache(maxsize=256)
-def header_is_sensitive(name: str) -> bool:
-    """Always-sensitive names, plus whatever the obskit convention registry marks sensitive."""
-    name = name.lower()
-    if name in SENSITIVE_HEADERS:
-        return True
-    try:
-        from obskit.conventions import default_registry
-    except ImportError:  # pragma: no cover - the registry ships with obskit
-        return False
-    try:
-        registry = default_registry()
-        suffix = name.replace("-", "_")
-        return any(
-            registry.is_sensitive(candidate)
-            for candidate in (
-                f"{n.HTTP_REQUEST_HEADER}.{suffix}",
-                f"{n.HTTP_RESPONSE_HEADER}.{suffix}",
-                name,
-                suffix,
-            )
-        )
-    except Exception:  # a broken registry must not break the host; redact to be safe
-        _log.warning("obskit: the convention registry failed; redacting %s", name, exc_info=True)
-        return True
+    slash = base.find("/", authority_start)
+    if slash != -1:  # a token in the path: /hooks/xoxb-..., /v1/sk_live_...
+        base = base[:slash] + redactor.scrub(base[slash:])
+    return f"{base}?{_query.__wrapped__(redactor, query)}" if sep and query else base

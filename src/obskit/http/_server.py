@@ -6,6 +6,7 @@ The per-request state lives in :class:`ServerExchange` (one per request), never 
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 import re
 import time
@@ -21,7 +22,7 @@ from obskit._setup import get_settings
 from obskit._spans import record_outcome
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.http import _http_names as n
-from obskit.http._http_redaction import REDACTED_VALUE, header_is_sensitive
+from obskit.http._http_redaction import header_value
 
 _log = logging.getLogger("obskit.http")
 
@@ -79,11 +80,10 @@ def compile_exclude(patterns: Iterable[Exclude]) -> Callable[[str], bool] | None
 class HeaderCapture:
     """Which request/response headers become span attributes, and which of them are redacted."""
 
-    __slots__ = ("names", "request_keys", "response_keys", "sensitive")
+    __slots__ = ("names", "request_keys", "response_keys")
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(dict.fromkeys(name.lower() for name in names))
-        self.sensitive = frozenset(name for name in self.names if header_is_sensitive(name))
         suffixes = {name: name.replace("-", "_") for name in self.names}
         self.request_keys = {
             name: f"{n.HTTP_REQUEST_HEADER}.{suffixes[name]}" for name in self.names
@@ -98,9 +98,7 @@ class HeaderCapture:
         found: dict[str, list[str]] = {}
         for name, value in headers:
             if name in keys:
-                found.setdefault(name, []).append(
-                    REDACTED_VALUE if name in self.sensitive else value
-                )
+                found.setdefault(name, []).append(header_value(name, value))
         return {keys[name]: tuple(values) for name, values in found.items()}
 
 
@@ -182,7 +180,8 @@ class ServerExchange:
         """Classify an exception that escaped the app (the span's verdict comes from the policy)."""
         try:
             self.kind = record_outcome(self.span, exc, self.policy)
-            self.error_type = error_type(exc)
+            if self.kind is not ErrorKind.CANCELLED:
+                self.error_type = error_type(exc)
         except Exception:  # instrumentation must never change what the caller sees
             _log.warning("obskit: recording a failed request raised", exc_info=True)
             self.kind = ErrorKind.UNEXPECTED
@@ -217,6 +216,12 @@ class ServerExchange:
         span.set_attributes(late)  # one lock and one pass, after the app ran
         span.end()
         instruments().http_server_duration.record(time.perf_counter() - self.start, attributes)
+
+
+def business_answer(error_type: str | None) -> bytes:
+    """The ``422`` body for a business outcome: its ``error.type`` only. The exception's text
+    stays in telemetry (scrubbed): it may name customers, amounts or secrets."""
+    return json.dumps({"error": error_type}).encode()
 
 
 def error_policy(errors: ErrorPolicy | None) -> ErrorPolicy:

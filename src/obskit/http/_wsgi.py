@@ -12,7 +12,6 @@ policy re-raises business outcomes); every other exception is recorded and re-ra
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
@@ -31,6 +30,7 @@ from obskit.http._http_redaction import redact_query
 from obskit.http._server import (
     Exclude,
     ServerExchange,
+    business_answer,
     error_policy,
     method_attributes,
     server_options,
@@ -126,6 +126,10 @@ class WSGIMiddleware:
                 request.finish()
                 raise
             body = answer
+        except BaseException as exc:  # interrupted or exiting: recorded as cancelled, re-raised
+            request.record_failure(exc)
+            request.finish()
+            raise
         finally:
             context_api.detach(attached)
         return _Body(body, request)
@@ -216,7 +220,7 @@ class _Request(ServerExchange):
         kind = self.record_failure(exc)
         if kind is not ErrorKind.BUSINESS or self.policy.should_reraise(kind):
             return None
-        body = json.dumps({"error": self.error_type, "detail": str(exc)}).encode()
+        body = business_answer(self.error_type)
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         self.start_response("422 Unprocessable Content", headers, sys.exc_info())  # type: ignore[arg-type]
         return [body]
@@ -300,7 +304,7 @@ def flask_route(app: _App) -> _App:
         kind = exchange.record_failure(exc)
         if exchange.policy.should_reraise(kind):
             raise exc
-        body = json.dumps({"error": exchange.error_type, "detail": str(exc)})
+        body = business_answer(exchange.error_type).decode()
         response_class: Any = app.response_class  # type: ignore[attr-defined]
         return response_class(body, status=422, mimetype="application/json")
 

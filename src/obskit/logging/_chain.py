@@ -40,9 +40,11 @@ __all__ = [
     "Chain",
     "configure_logging",
     "current_chain",
+    "current_redactor",
     "get_logger",
     "processors",
     "reset",
+    "scrub_text",
     "validate_attributes",
 ]
 
@@ -274,7 +276,7 @@ def _build() -> Chain:
     else:
         registry = registry_for(settings)
         validator = None if settings.mode == "off" else ConventionValidator(registry, settings.mode)
-        redactor = Redactor(registry)
+        redactor = Redactor(registry, patterns=settings.redact_patterns)
         bridge = OTelLogBridge(registry)
     fmt = _format(output)
     stamp: list[Processor] = (
@@ -467,13 +469,30 @@ def report_finding(finding: Finding, registry: Registry) -> None:
 # -- span attributes -------------------------------------------------------------------------
 
 
+def _chain_now() -> Chain:
+    chain = _state.chain
+    if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
+        chain = current_chain()
+    return chain
+
+
+def current_redactor() -> Redactor:
+    """The redaction rule of the current settings: the shared words and shapes, the configured
+    registry's sensitive names and the user's patterns (HTTP telemetry asks it too)."""
+    return _chain_now().redactor
+
+
+def scrub_text(text: str) -> str:
+    """``text`` (an exception message, a URL, a header value) without secret-shaped parts, by
+    the same rule (and the same user patterns) as log fields."""
+    return _chain_now().redactor.scrub(text)
+
+
 def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     """User-given span attributes through the current validator and the redactor (the
     ``call_attributes`` hook): sensitive values never reach a span, and the caller's dict is
     never changed."""
-    chain = _state.chain
-    if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
-        chain = current_chain()
+    chain = _chain_now()
     validator = chain.validator
     checked = attributes if validator is None else validator.attributes(attributes)
     return chain.redactor.redacted(checked)

@@ -69,7 +69,7 @@ class ConsumerCall(SpanCall):
 
     def failed(self, exc: BaseException) -> bool:
         reraise = super().failed(exc)
-        if self.kind is not None:
+        if self.kind is not None and self.kind is not ErrorKind.CANCELLED:
             token = context_api.attach(self.context)  # the log line belongs to this span
             try:
                 log_outcome(self.kind, exc, self.metric_attributes)

@@ -17,7 +17,7 @@ from obskit import propagation
 from obskit._providers import instruments, sdk_tracer, sent_tally
 from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes, record_outcome
-from obskit.errors import ErrorPolicy, error_type
+from obskit.errors import ErrorKind, ErrorPolicy, error_type
 
 _log = logging.getLogger("obskit.messaging")
 
@@ -74,8 +74,9 @@ def publishing(
     span_attributes = _producer_attributes(destination, system, "send")
     if message_id is not None:
         span_attributes[sc.MESSAGING_MESSAGE_ID] = message_id
-    if attributes:
-        span_attributes.update(attributes)
+    user = call_attributes(attributes, (), {})  # validated and redacted like @traced's
+    if user:
+        span_attributes.update(user)
     parent = propagation.current_context()
     span = tracer.start_span(
         f"send {destination}", context=parent, kind=SpanKind.PRODUCER, attributes=span_attributes
@@ -90,7 +91,10 @@ def publishing(
     except BaseException as exc:
         failure = error_type(exc)
         try:
-            record_outcome(span, exc, errors or get_settings().error_policy)
+            if record_outcome(span, exc, errors or get_settings().error_policy) is (
+                ErrorKind.CANCELLED
+            ):
+                failure = None  # stopped from outside: not a failed send
         except Exception:  # the caller's own exception is what must come out
             _log.warning("obskit: recording a publish failure raised", exc_info=True)
         raise
