@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from starlette.routing import Route
 
 import obskit
 from obskit import _setup
+from obskit._sensitive import MARKER, PATTERN_BUDGET, Scrubber
 from obskit.conventions import BUILTIN_CONVENTIONS, load_registry
 from obskit.errors import BusinessRuleViolation
 from obskit.http import ASGIMiddleware, instrument_httpx, instrument_requests, uninstrument_requests
@@ -275,3 +277,90 @@ def test_sensitive_headers_come_from_the_word_list_not_a_fixed_set(header: str) 
 
     assert header_value(header, "opaque-value-123") == "REDACTED"
     assert header_value("x-request-id", "opaque-value-123") == "opaque-value-123"
+
+
+#: Logfire's DEFAULT_PATTERNS (logfire/_internal/scrubbing.py): every name they scrub, we do
+LOGFIRE_FLOOR = [
+    "password", "passwd", "mysql_pwd", "secret", "auth", "credential", "private_key",
+    "private-key", "api_key", "api key", "session", "cookie", "social_security",
+    "credit_card", "csrf", "xsrf", "jwt", "ssn",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LOGFIRE_FLOOR)
+def test_logfire_default_patterns_are_the_floor(name: str) -> None:
+    scrubber = Scrubber()
+    assert scrubber.name(name)
+    assert scrubber.name(f"user.{name}")
+
+
+@pytest.mark.parametrize(
+    "name", ["author", "passenger", "compass", "routing_key", "messaging.destination.name"]
+)
+def test_ordinary_names_are_not_sensitive(name: str) -> None:
+    assert not Scrubber().name(name)
+
+
+def test_a_catastrophic_user_pattern_costs_its_budget_and_redacts_the_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    scrubber = Scrubber(patterns=[r"(a|aa)+$"])
+    evil = "a" * 40 + "!"
+    started = time.perf_counter()
+    results = [scrubber.text(evil) for _ in range(5)]
+    elapsed = time.perf_counter() - started
+    print(
+        f"\ncatastrophic pattern on {len(evil)} chars: {elapsed / 5 * 1000:.1f} ms per value "
+        f"(budget {PATTERN_BUDGET * 1000:.0f} ms; unbounded it would take hours)"
+    )
+    assert results == [MARKER] * 5  # over budget: the value goes whole, never unread
+    assert scrubber.text("order o-1 for aaa") == "order o-1 for [REDACTED]"
+    budget_warnings = [r for r in caplog.records if "budget" in r.getMessage()]
+    assert len(budget_warnings) == 1
+
+
+def test_user_patterns_reach_logs_and_spans(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        _setup, "_settings", _setup.Settings(mode="off", redact_patterns=(r"ACME-\d{6}",))
+    )
+    stream = io.StringIO()
+    configure_logging(stream=stream, format="json")
+    obskit.get_logger().info("ticket", ref="case ACME-123456 opened")
+
+    @obskit.traced(name="work", attributes={"app.ref": "ACME-654321"})
+    def work() -> None:
+        raise ValueError("for ACME-111111")
+
+    with pytest.raises(ValueError):
+        work()
+    exported = stream.getvalue() + telemetry.span("work").to_json()
+    assert "ACME-" not in exported
+    assert "case [REDACTED] opened" in stream.getvalue()
+
+
+def test_values_deeper_than_the_limit_are_redacted_whole() -> None:
+    deep: Any = "visible"
+    for _ in range(12):
+        deep = {"level": deep}
+    redacted = Scrubber().value(deep)
+    for _ in range(8):
+        redacted = redacted["level"]
+    assert redacted == MARKER
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dsn=postgres://u:p@ss@db/x", "dsn=postgres://[REDACTED]@db/x"),
+        ('cfg={"password": "two words"}', 'cfg={"password": [REDACTED]}'),
+        ("Authorization: Bearer abcdefgh", "Authorization: [REDACTED]"),
+        ("sent Bearer abcdefgh now", "sent Bearer [REDACTED] now"),
+        ("ref 1234567890123 ok", "ref 1234567890123 ok"),  # not a Luhn-valid card
+        ("GET /a?page=2&token=x1", "GET /a?page=2&token=[REDACTED]"),
+        ("plain words only", "plain words only"),
+    ],
+)
+def test_secret_shapes_in_text(text: str, expected: str) -> None:
+    assert Scrubber().text(text) == expected

@@ -25,6 +25,7 @@ import wrapt
 from opentelemetry import context as context_api
 
 from obskit._providers import API_GLOBALS
+from obskit._spans import warn_once
 from obskit.propagation import reset_pending_headers, set_pending_headers
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,7 +107,12 @@ def _sync_wrapper(op: Operation) -> Callable[..., Any]:
     passes_context = op.passes_context
 
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        call = None if _globals._TRACER_PROVIDER is None else begin(instance, args, kwargs)
+        call = None
+        if _globals._TRACER_PROVIDER is not None:
+            try:
+                call = begin(instance, args, kwargs)
+            except Exception:  # a raising sampler, adapter or hook: the handler still runs
+                warn_once(op, "setting up its span raised; it runs without one")
         if call is None:  # nothing records: the cheapest pass-through there is
             if not passes_context:
                 return wrapped(*args, **kwargs)
@@ -138,7 +144,12 @@ def _sync_wrapper(op: Operation) -> Callable[..., Any]:
 
 def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
     async def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
+        call = None
+        if _globals._TRACER_PROVIDER is not None:
+            try:
+                call = op.begin(instance, args, kwargs)
+            except Exception:  # a raising sampler, adapter or hook: the handler still runs
+                warn_once(op, "setting up its span raised; it runs without one")
         if call is None:
             if not op.passes_context:
                 return await wrapped(*args, **kwargs)
@@ -170,7 +181,12 @@ def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
 
 def _generator_wrapper(op: Operation) -> Callable[..., Any]:
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Generator[Any, Any, Any]:
-        call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
+        call = None
+        if _globals._TRACER_PROVIDER is not None:
+            try:
+                call = op.begin(instance, args, kwargs)
+            except Exception:  # a raising sampler, adapter or hook: the handler still runs
+                warn_once(op, "setting up its span raised; it runs without one")
         if call is None:
             if not op.passes_context:
                 return (yield from wrapped(*args, **kwargs))
@@ -219,7 +235,12 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
     ) -> AsyncGenerator[Any, Any]:
         """``async yield from`` (which Python lacks): ``asend``/``athrow``/``aclose`` reach the
         wrapped generator, with the span's context attached only while it runs."""
-        call = None if _globals._TRACER_PROVIDER is None else op.begin(instance, args, kwargs)
+        call = None
+        if _globals._TRACER_PROVIDER is not None:
+            try:
+                call = op.begin(instance, args, kwargs)
+            except Exception:  # a raising sampler, adapter or hook: the handler still runs
+                warn_once(op, "setting up its span raised; it runs without one")
         if call is None and op.passes_context:
             call = _PassThrough(op, args, kwargs)
         agen = wrapped(*args, **kwargs)

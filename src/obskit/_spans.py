@@ -115,6 +115,38 @@ class SpanCall:
         self.span.end()
 
 
+_warned: set[tuple[int, str]] = set()
+_WARNED_MAX = 1024
+
+
+def warn_once(owner: object, what: str) -> None:
+    """One warning (with the traceback) per decorated function or hook and problem; later
+    occurrences at DEBUG, so a hook that always raises cannot flood the log."""
+    key = (id(owner), what)
+    if key in _warned or len(_warned) >= _WARNED_MAX:
+        _log.debug("obskit: %s: %s", _describe(owner), what, exc_info=True)
+        return
+    _warned.add(key)
+    _log.warning("obskit: %s: %s", _describe(owner), what, exc_info=True)
+
+
+def _describe(owner: object) -> str:
+    name = getattr(owner, "span_name", None) or getattr(owner, "__qualname__", None)
+    return str(name) if name else type(owner).__name__
+
+
+def check_attributes(attributes: object) -> None:
+    """Refuse ``attributes=`` of the wrong shape where it is given (at decoration), not on
+    every call: a dict with string keys, a callable, or None."""
+    if attributes is None or callable(attributes):
+        return
+    if not isinstance(attributes, dict):
+        raise TypeError(f"attributes= takes a dict or a callable, not {attributes!r}")
+    for key in attributes:
+        if not isinstance(key, str):
+            raise TypeError(f"attribute names must be strings, not {key!r}")
+
+
 def call_attributes(
     attributes: dict[str, Any] | Callable[..., dict[str, Any]] | None,
     args: tuple[Any, ...],
@@ -130,8 +162,6 @@ def call_attributes(
         try:
             attributes = dict(attributes(*args, **kwargs))
         except Exception:
-            _log.warning(
-                "obskit: the attributes= callable raised; no attributes added", exc_info=True
-            )
+            warn_once(attributes, "the attributes= callable raised; no attributes added")
             return None
     return _validate_attributes(attributes)

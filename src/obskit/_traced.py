@@ -12,7 +12,7 @@ from opentelemetry.trace import SpanKind
 from obskit._instrument import wrap
 from obskit._providers import sdk_tracer
 from obskit._setup import get_settings
-from obskit._spans import SpanCall, call_attributes
+from obskit._spans import SpanCall, call_attributes, check_attributes
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._consumer import (
     Attributes,
@@ -42,6 +42,7 @@ class FunctionOperation:
         kind: SpanKind,
     ) -> None:
         self.span_name: str = name or str(getattr(function, "__qualname__", repr(function)))
+        check_attributes(attributes)
         self.attributes = attributes
         self.record_exception = record_exception
         self.errors = errors

@@ -283,6 +283,10 @@ def _build() -> Chain:
         [structlog.processors.TimeStamper(fmt="iso", utc=True)] if output.timestamps else []
     )
     checks: list[Processor] = [validator] if validator is not None else []
+    # strict mode raises in the user's own calls; a library's log record is only reported
+    foreign: list[Processor] = checks
+    if validator is not None and validator.mode == "strict":
+        foreign = [ConventionValidator(registry, "warn")]
     renderer: Processor
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
@@ -317,7 +321,7 @@ def _build() -> Chain:
         structlog.stdlib.ExtraAdder(),
         _drop_formatter_fields,
         structlog.contextvars.merge_contextvars,
-        *checks,
+        *foreign,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         *stamp,

@@ -175,9 +175,7 @@ def read_message(message: Any, headers: Callable[[Any], object] | None) -> Messa
             info.readable = True
         return info
     except Exception:
-        _log.warning(
-            "obskit: could not read %s as a message; continuing without its context",
-            type(message).__name__,
-            exc_info=True,
-        )
+        from obskit._spans import warn_once
+
+        warn_once(headers or type(message), "could not read the message; no context from it")
         return MessageInfo()

@@ -15,7 +15,7 @@ from obskit import _semconv_names as sc
 from obskit import propagation
 from obskit._providers import consumed_tally, instruments, sdk_tracer
 from obskit._setup import get_settings
-from obskit._spans import SpanCall, call_attributes
+from obskit._spans import SpanCall, call_attributes, check_attributes, warn_once
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.messaging import _observe
 from obskit.messaging._adapter import MessageInfo, argument_shapes, read_message
@@ -107,6 +107,7 @@ class ConsumerOperation:
         self.destination = destination
         self.message_selector = message
         self.headers = headers
+        check_attributes(attributes)
         self.attributes = attributes
         self.errors = errors
         self.use_parent = parent
@@ -221,6 +222,7 @@ def dynamic_destination(destination: Callable[..., str], args: Any, kwargs: Any)
     try:
         return str(destination(*args, **kwargs))
     except Exception:
+        warn_once(destination, "the destination callable raised; using 'unknown'")
         return "unknown"
 
 

@@ -19,6 +19,7 @@ from opentelemetry.trace import Span
 
 from obskit import _semconv_names as sc
 from obskit._providers import instruments
+from obskit._spans import warn_once
 from obskit.messaging._adapter import MessageInfo
 from obskit.propagation import header_values
 
@@ -97,7 +98,7 @@ def observe(
     try:
         _observe(span, info, message, sequence, metric_attributes, consumer)
     except Exception:
-        _log.warning("obskit: message observations failed; the handler runs on", exc_info=True)
+        warn_once(sequence or observe, "message observations failed; the handler runs on")
 
 
 def _observe(

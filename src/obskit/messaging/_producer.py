@@ -16,7 +16,7 @@ from obskit import _semconv_names as sc
 from obskit import propagation
 from obskit._providers import instruments, sdk_tracer, sent_tally
 from obskit._setup import get_settings
-from obskit._spans import SpanCall, call_attributes, record_outcome
+from obskit._spans import SpanCall, call_attributes, check_attributes, record_outcome
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 
 _log = logging.getLogger("obskit.messaging")
@@ -65,6 +65,7 @@ def publishing(
     tuples, ...); a new dict is made when none is given. The consumer of the message continues
     this span's trace. Errors inside the block are recorded and re-raised.
     """
+    check_attributes(attributes)
     carrier: Any = {} if headers is None else headers
     tracer = sdk_tracer()
     if tracer is None:
@@ -126,6 +127,7 @@ class ProducerOperation:
     ) -> None:
         self.span_name = f"send {destination}"
         self.base_attributes = _producer_attributes(destination, system, "send")
+        check_attributes(attributes)
         self.attributes = attributes
         self.errors = errors
 
