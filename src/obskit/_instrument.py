@@ -25,7 +25,7 @@ import wrapt
 from opentelemetry import context as context_api
 
 from obskit._providers import API_GLOBALS
-from obskit._spans import warn_once
+from obskit._spans import begin_failed
 from obskit.propagation import reset_pending_headers, set_pending_headers
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,8 +111,8 @@ def _sync_wrapper(op: Operation) -> Callable[..., Any]:
         if _globals._TRACER_PROVIDER is not None:
             try:
                 call = begin(instance, args, kwargs)
-            except Exception:  # a raising sampler, adapter or hook: the handler still runs
-                warn_once(op, "setting up its span raised; it runs without one")
+            except Exception as exc:  # a raising sampler, adapter or hook: the handler runs
+                begin_failed(op, exc)
         if call is None:  # nothing records: the cheapest pass-through there is
             if not passes_context:
                 return wrapped(*args, **kwargs)
@@ -148,8 +148,8 @@ def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
         if _globals._TRACER_PROVIDER is not None:
             try:
                 call = op.begin(instance, args, kwargs)
-            except Exception:  # a raising sampler, adapter or hook: the handler still runs
-                warn_once(op, "setting up its span raised; it runs without one")
+            except Exception as exc:  # a raising sampler, adapter or hook: the handler runs
+                begin_failed(op, exc)
         if call is None:
             if not op.passes_context:
                 return await wrapped(*args, **kwargs)
@@ -185,8 +185,8 @@ def _generator_wrapper(op: Operation) -> Callable[..., Any]:
         if _globals._TRACER_PROVIDER is not None:
             try:
                 call = op.begin(instance, args, kwargs)
-            except Exception:  # a raising sampler, adapter or hook: the handler still runs
-                warn_once(op, "setting up its span raised; it runs without one")
+            except Exception as exc:  # a raising sampler, adapter or hook: the handler runs
+                begin_failed(op, exc)
         if call is None:
             if not op.passes_context:
                 return (yield from wrapped(*args, **kwargs))
@@ -239,8 +239,8 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
         if _globals._TRACER_PROVIDER is not None:
             try:
                 call = op.begin(instance, args, kwargs)
-            except Exception:  # a raising sampler, adapter or hook: the handler still runs
-                warn_once(op, "setting up its span raised; it runs without one")
+            except Exception as exc:  # a raising sampler, adapter or hook: the handler runs
+                begin_failed(op, exc)
         if call is None and op.passes_context:
             call = _PassThrough(op, args, kwargs)
         agen = wrapped(*args, **kwargs)

@@ -17,6 +17,7 @@ from obskit import _semconv_names as sc
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.logging._chain import scrub_text
 from obskit.logging._chain import validate_attributes as _validate_attributes
+from obskit.logging._validator import ConventionError
 
 _log = logging.getLogger("obskit")
 
@@ -128,6 +129,14 @@ def warn_once(owner: object, what: str) -> None:
         return
     _warned.add(key)
     _log.warning("obskit: %s: %s", _describe(owner), what, exc_info=True)
+
+
+def begin_failed(operation: object, exc: Exception) -> None:
+    """Setting up a call's span raised: strict mode's finding goes to the caller (they asked
+    for it); anything else is warned about once and the handler runs without a span."""
+    if isinstance(exc, ConventionError):
+        raise exc
+    warn_once(operation, "setting up its span raised; it runs without one")
 
 
 def _describe(owner: object) -> str:
