@@ -160,6 +160,14 @@ CORPUS: tuple[Secret, ...] = (
 REGISTRY_YAML = """\
 file_format: definition/2
 attributes:
+  - key: app.customer.email
+    type: string
+    brief: The customer's e-mail address.
+    stability: development
+    annotations:
+      obskit:
+        log_key: customer_email
+        sensitive: true
   - key: app.customer.national_id
     type: string
     brief: A government-issued identifier.
