@@ -132,3 +132,40 @@ def test_without_an_sdk_async_helpers_and_generator_consumers_pass_context() -> 
         """
     )["result"]
     assert out == [{"traceparent": SAMPLED}, [{"traceparent": SAMPLED}]]
+
+
+def test_settlement_happens_without_an_sdk() -> None:
+    """Settling is correctness, not telemetry: no provider, and the message is still settled."""
+    out = run_python(
+        """
+        import json, obskit
+        from obskit.errors import PoisonMessage, TransientError
+        from obskit.messaging import MessageInfo, register_adapter
+
+        class Letter:
+            def __init__(self, attempt):
+                self.attempt, self.done = attempt, []
+
+        def settle(letter, request):
+            letter.done.append([request.decision.action.value, request.dead_letter])
+
+        register_adapter("__main__", "Letter", lambda l: MessageInfo(attempt=l.attempt),
+                         settler=settle)
+
+        @obskit.traced.consumer("orders", system="rabbitmq", settle=True, max_attempts=2)
+        def handler(letter):
+            raise TransientError("down")
+
+        letters = [Letter(1), Letter(2)]
+        results = [handler(letter) for letter in letters]  # nothing is re-raised
+        from opentelemetry import trace
+        print(json.dumps({"done": [l.done for l in letters], "results": results,
+                          "sdk": type(trace.get_tracer_provider()).__name__}))
+        """
+    )["result"]
+    assert out["sdk"] == "ProxyTracerProvider"
+    assert out["results"] == [None, None]
+    assert out["done"] == [
+        [["retry", "orders.dead-letter"]],
+        [["dead_letter", "orders.dead-letter"]],
+    ]

@@ -12,6 +12,7 @@ import obskit
 from obskit.conventions import BUILTIN_CONVENTIONS, Finding, Registry, load_registry
 from obskit.demo import CONVENTIONS
 from obskit.errors import BusinessRuleViolation, ErrorKind, ErrorPolicy
+from obskit.messaging import Settle, SettlementDecision, decide_settlement
 from obskit.testing import BusMessage, Exploration, InMemoryBus, Telemetry, capture, explore
 
 policy: ErrorPolicy = ErrorPolicy.extend(business=[KeyError])
@@ -32,6 +33,14 @@ async def discount(total: float) -> float:
 def on_order(message: BusMessage) -> int:
     total: float = price(message.body["quantity"], 2.5)
     return int(total)
+
+
+@obskit.traced.consumer(
+    "refunds", system="rabbitmq", settle=True, max_attempts=3, retry_delay=lambda n: 0.1 * n
+)
+async def on_refund(message: BusMessage) -> None:
+    decision: SettlementDecision = decide_settlement(ErrorKind.TRANSIENT, message.attempt)
+    assert decision.action in (Settle.RETRY, Settle.DEAD_LETTER)
 
 
 def audit() -> dict[str, Any]:
