@@ -294,3 +294,27 @@ def test_the_fixture_makes_explore_one_line(explore: Any) -> None:
     assert explore(idempotent, ORDERS, each_once).runs > 1
     with pytest.raises(AssertionError, match="faults: duplicate"):
         explore(counting, ORDERS, each_once)
+
+
+def test_a_run_that_cannot_be_replayed_still_reports_its_failure() -> None:
+    calls = itertools.count()
+
+    def changing(bus: InMemoryBus) -> None:
+        if next(calls) > 0:  # the replay for the traces meets other handlers
+            bus.subscribe("orders", lambda m: bus.publish("audit", m.body))
+
+    def breaking(bus: InMemoryBus) -> None:
+        if next(calls) > 2:
+            raise ConnectionError("the test database went away")
+
+    never = ORDERS[:1], lambda bus, state: False
+    [changed] = explore(changing, *never, faults=[]).failures
+    assert changed.waterfall.startswith(
+        "  (the replay took another schedule: are the handlers deterministic?)\ntrace "
+    )
+    [broken] = explore(breaking, *never, faults=[]).failures
+    assert broken.waterfall == (
+        "  (the run could not be replayed for its traces: "
+        "ConnectionError('the test database went away'))"
+    )
+    assert str(broken).endswith(f"traces:\n{broken.waterfall}")

@@ -272,7 +272,7 @@ class Failure:
     def waterfall(self) -> str:
         """The traces of this run, replayed under ``capture()`` and drawn as waterfalls."""
         if self._waterfall is None:
-            self._waterfall = self.explorer.waterfall(self.choices)
+            self._waterfall = self.explorer.waterfall(self)
         return self._waterfall
 
     def __str__(self) -> str:
@@ -354,16 +354,24 @@ class _Explorer:
                 reasons.append("the invariant returned False")
         return "; ".join(reasons)
 
-    def waterfall(self, choices: Sequence[int]) -> str:
+    def waterfall(self, failure: Failure) -> str:
+        """Replay ``failure`` under ``capture()`` and draw its traces (never raises: it is
+        part of a failure report)."""
         from obskit.testing._capture import capture
 
+        replay = _Run(self, failure.choices)
         loop = asyncio.new_event_loop()
         try:
             with capture() as telemetry:
-                loop.run_until_complete(_Run(self, choices).execute())
+                loop.run_until_complete(replay.execute())
+        except Exception as exc:
+            return f"  (the run could not be replayed for its traces: {exc!r})"
         finally:
             loop.close()
-        return _render(telemetry.spans)
+        drawn = _render(telemetry.spans)
+        if tuple(replay.schedule) != failure.schedule:
+            return f"  (the replay took another schedule: are the handlers deterministic?)\n{drawn}"
+        return drawn
 
 
 def _render(spans: Sequence[Any]) -> str:
