@@ -14,25 +14,19 @@ Delivery is written once, as a generator that yields the awaitables async handle
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import itertools
 import threading
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry import trace
-
-from obskit import _semconv_names as sc
-from obskit import propagation
 from obskit.errors import ErrorKind, ErrorPolicy
-from obskit.messaging._adapter import MessageInfo, SettleRequest, register_adapter
 from obskit.messaging._decision import Settle, decide_settlement
 from obskit.messaging._producer import publishing
-from obskit.testing._shapes import SHAPES, Outcome, Settled, encode_body
+from obskit.testing._message import BusMessage, _settling
+from obskit.testing._shapes import SHAPES, Outcome, Settled
 
 SYSTEM = "obskit.memory"
 _ids = itertools.count(1)
@@ -40,78 +34,6 @@ _ids = itertools.count(1)
 Handler = Callable[..., Any]
 #: the delivery generator: yields what async handlers return, gets their results sent back
 Delivery = Generator[Awaitable[Any], Any, None]
-
-
-@dataclass
-class BusMessage:
-    destination: str
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-    message_id: str = ""
-    attempt: int = 1
-    published_at: float = field(default_factory=time.time)
-
-    @property
-    def redelivered(self) -> bool:
-        return self.attempt > 1
-
-    @property
-    def trace_id(self) -> int | None:
-        """The trace this message belongs to (from its ``traceparent``)."""
-        context = propagation.extract(self.headers)
-        span_context = trace.get_current_span(context).get_span_context()
-        return span_context.trace_id if span_context.is_valid else None
-
-    def again(self, *, attempt: int | None = None, delay: float = 0.0) -> BusMessage:
-        """A copy as the broker would hand it over again: redelivered (``attempt``) or late."""
-        headers = dict(self.headers)
-        if delay and sc.SENT_AT_HEADER in headers:
-            headers[sc.SENT_AT_HEADER] = str(int(headers[sc.SENT_AT_HEADER]) - int(delay * 1e9))
-        return BusMessage(
-            self.destination,
-            self.body,
-            headers,
-            self.message_id,
-            self.attempt if attempt is None else attempt,
-            self.published_at - delay,
-        )
-
-    def describe(self) -> str:
-        """``orders {'id': 'o-1'}``: how a schedule or an assertion names this message."""
-        return f"{self.destination} {self.body!r}"
-
-
-def _read(message: BusMessage) -> MessageInfo:
-    try:
-        size: int | None = len(encode_body(message.body))
-    except (TypeError, ValueError):
-        size = None
-    return MessageInfo(
-        headers=message.headers,
-        destination=message.destination,
-        message_id=message.message_id,
-        body_size=size,
-        timestamp=message.published_at,
-        attempt=message.attempt,
-        redelivered=message.redelivered,
-    )
-
-
-#: the settlement of the delivery being handled (each delivery runs in its own context)
-_settling: contextvars.ContextVar[Settled | None] = contextvars.ContextVar(
-    "obskit_bus_settling", default=None
-)
-
-
-def _settle(message: BusMessage, request: SettleRequest) -> None:
-    """``settle=True`` on a handler the bus delivers to: the bus carries out its decision."""
-    settled = _settling.get()
-    if settled is None:
-        raise TypeError("a BusMessage is settled by the InMemoryBus delivering it")
-    settled.record(request.decision.action, request.failure)
-
-
-register_adapter("obskit.testing._bus", "BusMessage", _read, settler=_settle)
 
 
 @dataclass(frozen=True)
@@ -154,7 +76,7 @@ class HandlerError:
 
 
 @dataclass
-class _Entry:
+class Entry:
     """A queued delivery: the message and the subscriptions still to get it (None: all)."""
 
     message: BusMessage
@@ -182,7 +104,7 @@ class InMemoryBus:
     ) -> None:
         self._max_attempts = max_attempts
         self.errors = errors
-        self._queue: deque[_Entry] = deque()
+        self._queue: deque[Entry] = deque()
         self._subscribers: dict[str, list[Subscription]] = {}
         self._sent: list[BusMessage] = []
         self.dead_letters: list[tuple[BusMessage, BaseException]] = []
@@ -226,14 +148,14 @@ class InMemoryBus:
         publish inside a handler, where the handler opened the PRODUCER span itself)."""
         message = BusMessage(destination, body, headers, message_id or f"m-{next(_ids)}")
         with self._lock:
-            self._queue.append(_Entry(message))
+            self._queue.append(Entry(message))
             self._sent.append(message)
         return message
 
     def deliver(self, message: BusMessage) -> None:
         """Put a message on the queue as is (a test replaying, delaying or reordering)."""
         with self._lock:
-            self._queue.append(_Entry(message))
+            self._queue.append(Entry(message))
 
     def sent(self, destination: str | None = None) -> list[BusMessage]:
         """Every message published (to ``destination``), in order, with body and trace id."""
@@ -322,16 +244,16 @@ class InMemoryBus:
                     error = exc
         return delivered
 
-    def _next(self) -> _Entry | None:
+    def _next(self) -> Entry | None:
         with self._lock:
             return self._queue.popleft() if self._queue else None
 
-    def targets(self, entry: _Entry) -> tuple[Subscription, ...]:
+    def targets(self, entry: Entry) -> tuple[Subscription, ...]:
         if entry.targets is not None:
             return entry.targets
         return tuple(self._subscribers.get(entry.message.destination, ()))
 
-    def delivery(self, entry: _Entry) -> Delivery:
+    def delivery(self, entry: Entry) -> Delivery:
         """Hand ``entry`` to each target, then settle it: redeliver to those that need it."""
         message = entry.message
         retry: list[Subscription] = []
@@ -398,7 +320,7 @@ class InMemoryBus:
 
     def requeue(self, message: BusMessage, targets: tuple[Subscription, ...] | None) -> None:
         with self._lock:
-            self._queue.append(_Entry(message, targets))
+            self._queue.append(Entry(message, targets))
 
 
 def _running_loop() -> bool:

@@ -36,7 +36,8 @@ from obskit.messaging._settling import (
 )
 
 if TYPE_CHECKING:
-    from obskit.testing._bus import BusMessage, InMemoryBus
+    from obskit.testing._bus import InMemoryBus
+    from obskit.testing._message import BusMessage
 
 #: a settlement the handler (or its settle=True decorator) made; "requeue" is a plain
 #: nack/reject with requeue or a NAK: the bus bounds it with its own budget

@@ -10,8 +10,9 @@ import pytest
 
 from obskit.testing._bus import InMemoryBus
 from obskit.testing._capture import Telemetry, capture
-from obskit.testing._explore import Exploration, Invariant, Message, Setup
+from obskit.testing._explore import Exploration, Invariant
 from obskit.testing._explore import explore as run_explore
+from obskit.testing._schedule import Message, Setup
 
 
 @pytest.fixture
