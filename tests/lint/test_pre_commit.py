@@ -26,7 +26,8 @@ def test_the_documented_hook_fails_a_commit_with_a_deprecated_name(tmp_path: Pat
         pytest.fail("git is needed to run pre-commit")
     (tmp_path / ".pre-commit-config.yaml").write_text(_documented_config())
     (tmp_path / "service.py").write_text(
-        'from opentelemetry import trace\n\ntrace.get_current_span().set_attribute("http.method", "GET")\n'
+        "from opentelemetry import trace\n\n"
+        'trace.get_current_span().set_attribute("http.method", "GET")\n'
     )
     env = {
         **os.environ,
