@@ -396,3 +396,35 @@ async def test_aio_pika_settles_in_every_consume_style(style: str) -> None:
             await channel.queue_delete(f"{name}.dead-letter")
 
     assert deliveries(tel, name) == [(1, "retry"), (2, "retry"), (3, "dead_letter")]
+
+
+async def test_a_message_the_handler_settled_itself_is_left_alone() -> None:
+    """``message.process()`` inside the handler acks or rejects first: obskit does not settle
+    twice, and the span shows what the handler did."""
+    require_broker("rabbitmq")
+    connection = await aio_pika.connect(URL, timeout=5)
+    async with connection:
+        channel = await connection.channel()
+        name = unique("settle-self")
+        queue = await channel.declare_queue(name)
+
+        @obskit.traced.consumer(name, system="rabbitmq", settle=True, retry_delay=0)
+        async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():  # rejects (no requeue) when the body raises
+                if message.body == b"bad":
+                    raise TransientError("down")
+
+        try:
+            with capture() as tel:
+                for body in (b"good", b"bad"):
+                    await channel.default_exchange.publish(aio_pika.Message(body), name)
+                    await handle(await queue.get(timeout=5))
+            await asyncio.sleep(0.1)
+            left = await channel.declare_queue(name, passive=True)
+            assert left.declaration_result.message_count == 0  # no retry copy was published
+        finally:
+            await queue.delete(if_unused=False, if_empty=False)
+
+    spans = sorted(tel.find_spans(f"process {name}"), key=lambda s: s.start_time or 0)
+    assert [(s.attributes or {})["obskit.message.settlement"] for s in spans] == ["ack", "reject"]
+    assert tel.metric_points("obskit.message.settlements") == []

@@ -12,7 +12,7 @@ same seam.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,8 +58,9 @@ class SettleRequest:
 
 
 Adapter = Callable[[Any], MessageInfo]
-#: carries out a settlement; an async client's settler returns an awaitable
-Settler = Callable[[Any, SettleRequest], Awaitable[None] | None]
+#: carries out a settlement; an async client's settler returns an awaitable. ``False`` (or an
+#: awaitable of it) means the handler had settled the message itself, so nothing was done
+Settler = Callable[[Any, SettleRequest], Any]
 #: the message among a handler's positional arguments, or None when the shape is not its own
 ArgumentShape = Callable[[tuple[Any, ...]], Any]
 

@@ -75,10 +75,10 @@ def _reject(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Settlement, 
     return "reject", bool(kwargs.get("requeue", args[0] if args else False))
 
 
-async def settle_incoming(message: Any, request: SettleRequest) -> None:
+async def settle_incoming(message: Any, request: SettleRequest) -> bool:
     """Settle through aio-pika; a message the handler already settled is left as it is."""
     if message.processed:
-        return
+        return False
     plan = amqp_settlement(message.headers, message.exchange, message.routing_key, request)
     if plan.copy_to is not None:
         channel = message.channel
@@ -94,6 +94,7 @@ async def settle_incoming(message: Any, request: SettleRequest) -> None:
         await message.reject(requeue=False)
     else:
         await message.ack()
+    return True
 
 
 Method = Callable[..., Coroutine[Any, Any, Any]]

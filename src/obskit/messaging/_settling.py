@@ -147,7 +147,7 @@ class _Runner:
                 continue
             if inspect.isawaitable(result):
                 pending.append((result, message, request.decision))
-            else:
+            elif result is not False:
                 done.append(request.decision)
         return done, pending
 
@@ -214,7 +214,8 @@ def settling(function: F, op: ConsumerOperation, options: SettleOptions, *, batc
         done, pending = runner.run(runner.plan(messages, failure, args, kwargs))
         for awaitable, message, decision in pending:
             try:
-                await awaitable
+                if await awaitable is False:
+                    continue
             except Exception:
                 _settle_failed(message)
                 continue
