@@ -56,9 +56,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Mode", "Telemetry", "configure", "get_settings"]
 
-Exporter = Literal["otlp", "console", "memory", "none"]
+Exporter = Literal["otlp", "console", "memory", "file", "none"]
 Mode = Literal["off", "warn", "fix", "strict"]
-_EXPORTERS = ("otlp", "console", "memory", "none")
+_EXPORTERS = ("otlp", "console", "memory", "file", "none")
 _MODES = ("off", "warn", "fix", "strict")
 
 _log = logging.getLogger("obskit")
@@ -189,6 +189,7 @@ def configure(
     resource_attributes: dict[str, str] | None = None,
     redact_patterns: Sequence[str | re.Pattern[str]] = (),
     baggage_hosts: Sequence[str] | None = None,
+    path: str | Path | None = None,
 ) -> Telemetry:
     """Set up tracing, metrics and logs for this service; call once, early.
 
@@ -198,6 +199,8 @@ def configure(
     ``redact_patterns`` are your own regular expressions, redacted in every log field, span
     attribute, URL and exception message (each bounded in time per value). ``baggage_hosts``
     limits which hosts outgoing HTTP calls carry baggage to (``None``: every host).
+    ``exporter="file"`` writes OTLP/JSON lines to ``path`` (the Collector's file format, rotated
+    by size) for ``obskit view``, ``check`` and ``serve --load``.
     Calling it again keeps the first call's providers, updates the conventions, mode, error
     policy and redaction, and says so. Arguments of the wrong type are refused here, at once.
     """
@@ -218,6 +221,8 @@ def configure(
     )
     patterns = _patterns(redact_patterns)
     hosts = _hosts(baggage_hosts)
+    if chosen == "file" and path is None:
+        raise ValueError("exporter='file' needs path=")
     with _lock:
         _settings = Settings(
             error_policy=errors or ErrorPolicy(),
@@ -251,7 +256,7 @@ def configure(
         )
         if not given_instance:
             renew_after_fork(resource)
-        telemetry = _install(name, chosen, resource, endpoint, protocol, sampler)
+        telemetry = _install(name, chosen, resource, endpoint, protocol, sampler, path)
         _configured = telemetry
         atexit.register(telemetry.shutdown)
         return telemetry
@@ -322,6 +327,7 @@ def _install(
     endpoint: str | None,
     protocol: str | None,
     sampler: Sampler | None,
+    path: str | Path | None = None,
 ) -> Telemetry:
     existing = trace.get_tracer_provider()
     if _is_sdk_provider(existing):
@@ -344,14 +350,16 @@ def _install(
     metric_reader = capture_metric_reader()
     readers: list[MetricReader] = [metric_reader]
     memory: MemoryTelemetry | None = None
-    if exporter == "otlp":
-        span_exporter, log_exporter, metric_exporter = _otlp_exporters(proto, endpoint)
+    if exporter in ("otlp", "file"):
+        span_exporter, log_exporter, metric_exporter = (
+            _otlp_exporters(proto, endpoint) if exporter == "otlp" else _file_exporters(path)
+        )
         readers.append(PeriodicExportingMetricReader(metric_exporter))
     elif exporter == "console":
         readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
     meter_provider = MeterProvider(resource=resource, metric_readers=readers)
     _sinks.metric_reader_attached = True
-    if exporter == "otlp":
+    if exporter in ("otlp", "file"):
         # Bounded queues; each drop (a dead or slow collector) is counted in the SDK's own
         # ``otel.sdk.processor.*.processed`` metrics, on unless the host turned them off.
         os.environ.setdefault(OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED, "true")
@@ -386,6 +394,12 @@ def _install(
         logger_provider=logger_provider,
         memory=memory,
     )
+
+
+def _file_exporters(path: str | Path | None) -> tuple[Any, Any, Any]:
+    from obskit._otlp_file import file_exporters
+
+    return file_exporters(path or "telemetry.jsonl")
 
 
 def _otlp_exporters(protocol: str, endpoint: str | None) -> tuple[Any, Any, Any]:

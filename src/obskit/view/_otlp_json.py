@@ -1,8 +1,7 @@
 """OTLP/JSON: what the OpenTelemetry Collector's file exporter writes, in and out.
 
-Encoding goes through the OTLP exporters' own protobuf encoders and ``MessageToDict``, then
-fixes the one place where OTLP/JSON differs from protobuf's canonical JSON: trace and span ids
-are lowercase hex, not base64. A file holds one document per line (``resourceSpans``,
+Encoding is the runtime's (``obskit._otlp_file``, behind ``configure(exporter="file")``). A
+file holds one document per line (``resourceSpans``,
 ``resourceLogs``, ``resourceMetrics``), as the Collector writes it; a single pretty-printed
 document is read too.
 
@@ -25,6 +24,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from obskit._otlp_file import Document, dumps, log_document, metric_document, span_document
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import ReadableLogRecord
@@ -52,11 +53,8 @@ __all__ = [
     "write",
 ]
 
-Document = dict[str, Any]
-
 #: the span / log attribute that names the service when one process plays several
 SERVICE_ATTRIBUTE: Final = "service.name"
-_ID_KEYS: Final = frozenset({"traceId", "spanId", "parentSpanId"})
 KIND_NAMES: Final = {
     0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"
 }  # fmt: skip
@@ -69,34 +67,6 @@ _ENUM_NUMBERS: Final = {
 
 
 # -- encoding ---------------------------------------------------------------------------------
-
-
-def _to_dict(message: Any) -> Document:
-    from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped, unused-ignore]
-
-    document: Document = MessageToDict(message, use_integers_for_enums=True)
-    _hex_ids(document)
-    return document
-
-
-def _hex_ids(node: Any) -> None:
-    """Rewrite protobuf JSON's base64 ``bytes`` ids as OTLP/JSON's hex, in place."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _ID_KEYS and isinstance(value, str):
-                node[key] = _b64_to_hex(value)
-            else:
-                _hex_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            _hex_ids(item)
-
-
-def _b64_to_hex(value: str) -> str:
-    try:
-        return base64.b64decode(value, validate=True).hex()
-    except (binascii.Error, ValueError):
-        return value
 
 
 def _split_by_service(resources: list[Document], scopes_key: str, items_key: str) -> None:
@@ -151,10 +121,7 @@ def _set_resource_service(resource_block: Document, service: str) -> None:
 
 def encode_spans(spans: Sequence[ReadableSpan], *, split_services: bool = True) -> Document:
     """``{"resourceSpans": [...]}`` for finished SDK spans."""
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as encode
-
-    document = _to_dict(encode(spans)) if spans else {}
-    document.setdefault("resourceSpans", [])
+    document = span_document(spans)
     if split_services:
         _split_by_service(document["resourceSpans"], "scopeSpans", "spans")
     return document
@@ -162,10 +129,7 @@ def encode_spans(spans: Sequence[ReadableSpan], *, split_services: bool = True) 
 
 def encode_logs(logs: Sequence[ReadableLogRecord], *, split_services: bool = True) -> Document:
     """``{"resourceLogs": [...]}`` for SDK log records."""
-    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as encode
-
-    document = _to_dict(encode(logs)) if logs else {}
-    document.setdefault("resourceLogs", [])
+    document = log_document(logs)
     if split_services:
         _split_by_service(document["resourceLogs"], "scopeLogs", "logRecords")
     return document
@@ -173,16 +137,7 @@ def encode_logs(logs: Sequence[ReadableLogRecord], *, split_services: bool = Tru
 
 def encode_metrics(data: MetricsData | None) -> Document:
     """``{"resourceMetrics": [...]}`` for what a metric reader collected."""
-    from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics as encode
-
-    document = _to_dict(encode(data)) if data is not None else {}
-    document.setdefault("resourceMetrics", [])
-    return document
-
-
-def dumps(documents: Iterable[Document]) -> str:
-    """One compact JSON document per line, as the Collector's file exporter writes."""
-    return "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in documents)
+    return metric_document(data)
 
 
 def write(
