@@ -245,3 +245,17 @@ def test_methods_keep_their_binding() -> None:
     Worker().handle(letter)
     assert Worker.seen == [2]
     assert letter.settlements == [("ack", 2, 0.0, None)]
+
+
+def test_a_sync_handler_cannot_await_an_async_client(caplog: pytest.LogCaptureFixture) -> None:
+    @obskit.traced.consumer("orders", system="rabbitmq", settle=True)
+    def handle(letter: Letter) -> None:
+        return None
+
+    letter = AsyncLetter()
+    with caplog.at_level(logging.ERROR, logger="obskit.messaging"), capture() as tel:
+        handle(letter)
+    assert letter.settlements == []  # left unsettled, and said so
+    assert "an async client's message needs an async handler to be settled" in caplog.text
+    span = tel.span("process orders", SpanKind.CONSUMER)
+    assert "obskit.message.settlement" not in (span.attributes or {})

@@ -160,6 +160,33 @@ class _Runner:
             worst = max(decisions, key=lambda d: _SEVERITY[d.action])
             record(worst.action.value, requeue=None, span=call.span)
 
+    def settle_sync(
+        self, messages: Sequence[Any], failure: Exception | None, args: Any, kwargs: Any
+    ) -> None:
+        try:
+            done, pending = self.run(self.plan(messages, failure, args, kwargs))
+            _sync(pending)
+            self.recorded(done, error_type(failure) if failure is not None else None)
+        except Exception:  # a bug here must not reach the handler's caller
+            _log.error("obskit: settling failed; the messages stay unsettled", exc_info=True)
+
+    async def settle_async(
+        self, messages: Sequence[Any], failure: Exception | None, args: Any, kwargs: Any
+    ) -> None:
+        try:
+            done, pending = self.run(self.plan(messages, failure, args, kwargs))
+            for awaitable, message, decision in pending:
+                try:
+                    if await awaitable is False:
+                        continue
+                except Exception:
+                    _settle_failed(message)
+                    continue
+                done.append(decision)
+            self.recorded(done, error_type(failure) if failure is not None else None)
+        except Exception:  # a bug here must not reach the handler's caller
+            _log.error("obskit: settling failed; the messages stay unsettled", exc_info=True)
+
     def _cannot_settle(self, message_type: type) -> None:
         if message_type in self.warned:
             return
@@ -206,35 +233,24 @@ def settling(function: F, op: ConsumerOperation, options: SettleOptions, *, batc
         messages = runner.messages(args, kwargs)
         if messages is None:
             return await wrapped(*args, **kwargs)
-        failure: Exception | None = None
         try:
             result = await wrapped(*args, **kwargs)
         except Exception as exc:
-            failure, result = exc, None
-        done, pending = runner.run(runner.plan(messages, failure, args, kwargs))
-        for awaitable, message, decision in pending:
-            try:
-                if await awaitable is False:
-                    continue
-            except Exception:
-                _settle_failed(message)
-                continue
-            done.append(decision)
-        runner.recorded(done, error_type(failure) if failure is not None else None)
+            await runner.settle_async(messages, exc, args, kwargs)
+            return None
+        await runner.settle_async(messages, None, args, kwargs)
         return result
 
     def settle_sync(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         messages = runner.messages(args, kwargs)
         if messages is None:
             return wrapped(*args, **kwargs)
-        failure: Exception | None = None
         try:
             result = wrapped(*args, **kwargs)
         except Exception as exc:
-            failure, result = exc, None
-        done, pending = runner.run(runner.plan(messages, failure, args, kwargs))
-        _sync(pending)
-        runner.recorded(done, error_type(failure) if failure is not None else None)
+            runner.settle_sync(messages, exc, args, kwargs)
+            return None
+        runner.settle_sync(messages, None, args, kwargs)
         return result
 
     shape = settle_async if inspect.iscoroutinefunction(target) else settle_sync
