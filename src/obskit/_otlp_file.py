@@ -15,8 +15,8 @@ import base64
 import binascii
 import json
 import threading
-import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -123,9 +123,14 @@ class FileSink:
                 out.write(line)
 
     def _rotate(self) -> None:
-        stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-        millis = f"{time.time() % 1:.3f}"[1:]
-        self.path.rename(self.path.with_name(f"{self.path.stem}-{stamp}{millis}{self.path.suffix}"))
+        now = datetime.now(timezone.utc)
+        while True:  # names sort in rotation order; two rotations never share one
+            stamp = now.strftime("%Y-%m-%dT%H-%M-%S.%f")
+            target = self.path.with_name(f"{self.path.stem}-{stamp}{self.path.suffix}")
+            if not target.exists():
+                break
+            now += timedelta(microseconds=1)
+        self.path.rename(target)
         for old in self.rotated()[: -self.backups or None]:
             old.unlink(missing_ok=True)
 
