@@ -34,9 +34,10 @@ def machine() -> str:
     )
 
 
-def install_sdk() -> None:
+def install_sdk(*, logs: bool = False) -> None:
     """The SDK every benchmark runs under: a ``TracerProvider`` with a ``BatchSpanProcessor``
-    into a discarding exporter, and a ``MeterProvider`` whose reader discards too."""
+    into a discarding exporter, and a ``MeterProvider`` whose reader discards too; with ``logs``
+    also a ``LoggerProvider`` with a ``BatchLogRecordProcessor`` into a discarding exporter."""
     from opentelemetry import metrics, trace
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import (
@@ -66,3 +67,31 @@ def install_sdk() -> None:
     trace.set_tracer_provider(provider)
     reader = PeriodicExportingMetricReader(DiscardMetrics(), export_interval_millis=60_000)
     metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    if logs:
+        _install_logs()
+
+
+def _install_logs() -> None:
+    from opentelemetry import _logs
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import (
+        BatchLogRecordProcessor,
+        LogRecordExporter,
+        LogRecordExportResult,
+    )
+
+    class DiscardLogs(LogRecordExporter):
+        def export(self, batch: Any) -> LogRecordExportResult:
+            return LogRecordExportResult.SUCCESS
+
+        def shutdown(self) -> None:
+            return None
+
+        def force_flush(self, timeout_millis: int = 30_000) -> bool:
+            return True
+
+    provider = LoggerProvider()
+    provider.add_log_record_processor(
+        BatchLogRecordProcessor(DiscardLogs(), max_queue_size=100_000)
+    )
+    _logs.set_logger_provider(provider)

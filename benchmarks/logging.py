@@ -1,20 +1,37 @@
-"""Cost per log event of obskit's chain, with and without the convention validator.
+"""Cost per log event of obskit's chain against plain structlog doing the same work, in one run.
 
-Run: ``python -m benchmarks.logging``. Each variant logs the same event (three fields) to a
-null stream as JSON, without timestamps; the validator's cost is the difference between the
-``warn`` and ``off`` chains on the cached path (every key seen before).
+Run: ``python -m benchmarks.logging``. Two interpreters, one per setting of the global
+OpenTelemetry LoggerProvider (it can be set once per process):
+
+- ``noexport``: ``obskit.configure(exporter="none")`` (an SDK LoggerProvider with no exporter).
+  Peer: structlog with ``merge_contextvars``, ``add_log_level``, ``TimeStamper``, a hand-written
+  trace-id processor and ``JSONRenderer``. Target: obskit JSON at most 1.2x.
+- ``export``: an SDK LoggerProvider with a ``BatchLogRecordProcessor`` into a discarding
+  exporter. Peer: the same structlog chain plus a hand-written processor that emits the same
+  record through the SDK's ``Logger.emit``. Target: obskit at most 0.8x.
+
+Every event is logged inside a span (so trace ids are added) with three fields, to a null
+stream. Variants are interleaved in each round; the best and the median of the rounds are shown.
+Times are the process's CPU time (``time.process_time``, the export thread included), so the
+other jobs on a shared machine inflate them less than wall time.
+The validator's cost is obskit ``warn`` (and ``fix``) minus ``off`` on the cached path.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
-import timeit
+import json
+import statistics
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from typing import Any
 
-import structlog
+from benchmarks._timing import install_sdk, machine
 
-from obskit import _setup
-from obskit.logging import _chain, configure_logging, get_logger
+NUMBER = 20_000
 
 
 class _Null(io.StringIO):
@@ -22,51 +39,152 @@ class _Null(io.StringIO):
         return len(text)
 
 
-def _per_event(log_once: Callable[[], None], number: int = 20_000, repeat: int = 5) -> float:
-    log_once()  # warm the caches (the validator's first sight of each key)
-    return min(timeit.repeat(log_once, number=number, repeat=repeat)) / number * 1e6
+def _trace_ids(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The hand-written trace-id processor a careful engineer adds to structlog."""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict["trace_id"] = format(context.trace_id, "032x")
+        event_dict["span_id"] = format(context.span_id, "016x")
+    return event_dict
 
 
-def _bare_structlog() -> Callable[[], None]:
+def _hand_bridge() -> Callable[[Any, str, dict[str, Any]], dict[str, Any]]:
+    """A hand-written processor that emits the event as an OTel log record via ``Logger.emit``."""
+    from opentelemetry import _logs
+    from opentelemetry._logs import SeverityNumber
+
+    otel_logger = _logs.get_logger_provider().get_logger("bench")
+    severity = {"info": (SeverityNumber.INFO, "INFO")}
+    skip = {"event", "level", "timestamp", "trace_id", "span_id"}
+
+    def emit(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        number, text = severity.get(method, (SeverityNumber.INFO, "INFO"))
+        otel_logger.emit(
+            timestamp=time.time_ns(),
+            severity_number=number,
+            severity_text=text,
+            body=event_dict["event"],
+            attributes={k: v for k, v in event_dict.items() if k not in skip},
+        )
+        return event_dict
+
+    return emit
+
+
+def _structlog(*, bridge: bool) -> Callable[[], None]:
+    import logging
+
+    import structlog
+
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _trace_ids,
+        *([_hand_bridge()] if bridge else []),
+        structlog.processors.JSONRenderer(),
+    ]
     log = structlog.wrap_logger(
         structlog.PrintLogger(_Null()),
-        processors=[structlog.stdlib.add_log_level, structlog.processors.JSONRenderer()],
-        wrapper_class=structlog.make_filtering_bound_logger(0),
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
     )
     return lambda: log.info("order_received", order_id="o-1", sku="SKU-1", quantity=2)
 
 
-def _obskit(mode: _setup.Mode) -> Callable[[], None]:
-    _setup._settings = _setup.Settings(mode=mode)
-    _chain.reset()
-    configure_logging(stream=_Null(), format="json", timestamps=False)
-    log = get_logger("bench")
+def _obskit(mode: str) -> Callable[[], None]:
+    import obskit
+    from obskit import _setup
+    from obskit.logging import configure_logging
+
+    _setup.swap_settings(_setup.Settings(mode=mode))  # type: ignore[arg-type]
+    configure_logging(stream=_Null(), format="json", level="info")
+    log = obskit.get_logger("bench")
     return lambda: log.info("order_received", order_id="o-1", sku="SKU-1", quantity=2)
 
 
-def _validator_only() -> Callable[[], None]:
-    _setup._settings = _setup.Settings(mode="warn")
-    _chain.reset()
-    validator = _chain.current_chain().validator
-    assert validator is not None
-    event = {"order_id": "o-1", "sku": "SKU-1", "quantity": 2, "event": "order_received"}
-    return lambda: validator(None, "info", event)  # type: ignore[arg-type]
+def _in_span(function: Callable[[], None]) -> Callable[[], None]:
+    from opentelemetry import context, trace
+
+    span = trace.NonRecordingSpan(
+        trace.SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, False, 1)
+    )
+
+    def call() -> None:
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            function()
+        finally:
+            context.detach(token)
+
+    return call
+
+
+def measure(setting: str, number: int, repeat: int) -> dict[str, list[float]]:
+    import gc
+
+    import obskit
+
+    if setting == "export":
+        install_sdk(logs=True)  # the host's providers: obskit.configure() uses them
+    obskit.configure(service_name="bench", exporter="none")
+    variants = {"structlog": _structlog(bridge=setting == "export")}
+    for mode in ("off", "warn", "fix"):
+        variants[f"obskit {mode}"] = _obskit(mode)  # each builds its own chain; rebuilt below
+    calls = {name: _in_span(function) for name, function in variants.items()}
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    from obskit import _setup
+    from obskit.logging import configure_logging
+
+    for _ in range(repeat):
+        for name, call in calls.items():
+            if name.startswith("obskit"):
+                _setup.swap_settings(_setup.Settings(mode=name.split()[1]))  # type: ignore[arg-type]
+                configure_logging(stream=_Null(), format="json", level="info")
+            for _ in range(200):  # warm: the chain is built, every key seen
+                call()
+            gc.collect()
+            gc.disable()
+            start = time.process_time()
+            for _ in range(number):
+                call()
+            times[name].append((time.process_time() - start) / number * 1e6)
+            gc.enable()
+    return times
 
 
 def main() -> None:
-    rows = [
-        ("bare structlog (level + JSON)", _per_event(_bare_structlog())),
-        ("obskit chain, mode=off", _per_event(_obskit("off"))),
-        ("obskit chain, mode=warn", _per_event(_obskit("warn"))),
-        ("obskit chain, mode=fix", _per_event(_obskit("fix"))),
-        ("validator alone (cached path)", _per_event(_validator_only(), number=200_000)),
-    ]
-    width = max(len(name) for name, _ in rows)
-    for name, micros in rows:
-        print(f"{name:<{width}}  {micros:7.2f} µs/event")
-    print(f"{'validator cost (warn - off)':<{width}}  {rows[2][1] - rows[1][1]:7.2f} µs/event")
-    _setup.reset_settings()
-    _chain.reset()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", choices=["noexport", "export"])
+    parser.add_argument("--number", type=int, default=NUMBER)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    if args.setting:
+        print(json.dumps(measure(args.setting, args.number, args.repeat)))
+        return
+    print(machine())
+    for setting, target in (("noexport", 1.2), ("export", 0.8)):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.logging", "--setting", setting,
+             "--number", str(args.number), "--repeat", str(args.repeat)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        times = json.loads(done.stdout.strip().splitlines()[-1])
+        peer = "structlog JSON + trace ids" + (
+            " + hand-written Logger.emit" if setting == "export" else ""
+        )
+        print(f"\n{setting}: CPU µs per event (min / median of {args.repeat} rounds)")
+        base = min(times["structlog"])
+        for name, runs in times.items():
+            label = peer if name == "structlog" else f"{name} (JSON)"
+            print(f"  {label:<58} {min(runs):6.2f} / {statistics.median(runs):6.2f}"
+                  f"   {min(runs) / base:5.2f}x")  # fmt: skip
+        print(f"  target: obskit warn at most {target}x")
+        for mode in ("warn", "fix"):
+            added = min(times[f"obskit {mode}"]) - min(times["obskit off"])
+            print(f"  validator cost ({mode} - off): {added:+.2f} µs/event (target <= 0.5)")
 
 
 if __name__ == "__main__":

@@ -117,6 +117,9 @@ class _Sinks:
     metric_reader: InMemoryMetricReader | None = None
     #: whether that reader belongs to the global MeterProvider (only when obskit created it)
     metric_reader_attached: bool = False
+    #: obskit's own LoggerProvider when it has no exporter (``exporter="none"``, or set up for
+    #: capture): a record given to it reaches only the fan-out's targets
+    quiet_logs: object = None
 
 
 _sinks = _Sinks()
@@ -385,6 +388,8 @@ def _install(
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     _logs.set_logger_provider(logger_provider)
+    if exporter == "none":
+        _sinks.quiet_logs = logger_provider
     attach_sinks()
     return Telemetry(
         service_name=name,
@@ -466,6 +471,12 @@ def captured_metric_reader() -> InMemoryMetricReader | None:
     return _sinks.metric_reader if _sinks.metric_reader_attached else None
 
 
+def receives_logs(provider: object) -> bool:
+    """Whether a log record given to ``provider`` goes anywhere: not when it is obskit's own
+    provider without an exporter and nothing is capturing (the log bridge then does no work)."""
+    return provider is not _sinks.quiet_logs or bool(_sinks.logs.targets.items)
+
+
 def attach_sinks() -> tuple[SpanFanout, LogFanout]:
     """Attach obskit's fan-out processors to the global SDK providers (once each)."""
     with _lock:
@@ -491,7 +502,8 @@ def ensure_sdk_for_capture() -> None:
             resource = Resource.create({"service.name": "test"})
             trace.set_tracer_provider(TracerProvider(resource=resource))
             if not isinstance(_logs.get_logger_provider(), LoggerProvider):
-                _logs.set_logger_provider(LoggerProvider(resource=resource))
+                _sinks.quiet_logs = LoggerProvider(resource=resource)
+                _logs.set_logger_provider(_sinks.quiet_logs)
             if not isinstance(metrics.get_meter_provider(), MeterProvider):
                 metrics.set_meter_provider(
                     MeterProvider(resource=resource, metric_readers=[capture_metric_reader()])

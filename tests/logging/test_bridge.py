@@ -11,6 +11,7 @@ from obskit.conventions import Registry
 from obskit.logging import OTelLogBridge, get_logger
 from obskit.testing import capture
 from tests.logging.conftest import Output
+from tests.support.subprocess_run import run_python
 
 
 def test_events_become_log_records_under_the_current_span(
@@ -68,3 +69,37 @@ def test_the_bridge_maps_log_keys_to_canonical_names(shop_registry: Registry) ->
     assert bridge.canonical("order_id") == "app.order.id"
     assert bridge.canonical("oid") == "app.order.id"
     assert bridge.canonical("colour") == "colour"
+
+
+_COUNT_EMITS = """
+    import io, json, obskit
+    from opentelemetry.sdk._logs import Logger
+    from obskit.logging import configure_logging
+    from obskit.testing import capture
+
+    emitted = []
+    original = Logger.emit
+    def counting(self, *args, **kwargs):
+        emitted.append(kwargs.get("body"))
+        return original(self, *args, **kwargs)
+    Logger.emit = counting
+    obskit.configure(service_name="quiet", exporter=EXPORTER)
+    configure_logging(stream=io.StringIO(), format="json")
+    log = obskit.get_logger("orders")
+    log.info("before")
+    with capture() as tel:
+        log.info("captured")
+    log.info("after")
+    print(json.dumps({"emitted": emitted, "captured": [r.log_record.body for r in tel.logs]}))
+"""
+
+
+def test_nothing_is_bridged_when_no_log_exporter_receives_it() -> None:
+    """``exporter="none"``: the bridge emits only while ``capture()`` listens."""
+    out = run_python(_COUNT_EMITS.replace("EXPORTER", "'none'"))["result"]
+    assert out == {"emitted": ["captured"], "captured": ["captured"]}
+
+
+def test_every_event_is_bridged_when_a_log_exporter_is_configured() -> None:
+    out = run_python(_COUNT_EMITS.replace("EXPORTER", "'memory'"))["result"]
+    assert out == {"emitted": ["before", "captured", "after"], "captured": ["captured"]}

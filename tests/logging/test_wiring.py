@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -74,21 +75,38 @@ def test_no_processor_runs_twice(
     logging.getLogger("tests.logging.twice").handlers.clear()
 
 
-def test_console_in_development_json_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_console_only_at_a_terminal_in_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``OBSKIT_LOG_FORMAT=auto`` (the default): a pipe or a file gets JSON even in development,
+    so a service's logs are never rendered for a console nobody reads."""
     monkeypatch.delenv("OBSKIT_LOG_FORMAT", raising=False)
     monkeypatch.delenv("OBSKIT_ENVIRONMENT", raising=False)
-    stream = io.StringIO()
-    configure_logging(stream=stream, timestamps=False)
+    terminal, pipe = _Terminal(), io.StringIO()
+    configure_logging(stream=terminal, timestamps=False)
     get_logger("dev").info("hello", server_port=8080)
-    configure_logging(stream=stream, timestamps=False, environment="production")
+    configure_logging(stream=pipe, timestamps=False)
+    get_logger("piped").info("hello")
+    configure_logging(stream=terminal, timestamps=False, environment="production")
     get_logger("prod").info("hello", server_port=8080)
     monkeypatch.setenv("OBSKIT_LOG_FORMAT", "json")
-    configure_logging(stream=stream, timestamps=False, environment="development")
+    configure_logging(stream=terminal, timestamps=False, environment="development")
     get_logger("forced").info("hello")
-    assert stream.getvalue().splitlines() == [
+    monkeypatch.setenv("OBSKIT_LOG_FORMAT", "console")
+    configure_logging(stream=pipe, timestamps=False)
+    get_logger("asked").info("hello")
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())  # a terminal gets colours
+    assert plain.splitlines() == [
         "[info     ] hello                          [dev] server_port=8080",
         '{"server_port": 8080, "event": "hello", "level": "info", "logger": "prod"}',
         '{"event": "hello", "level": "info", "logger": "forced"}',
+    ]
+    assert pipe.getvalue().splitlines() == [
+        '{"event": "hello", "level": "info", "logger": "piped"}',
+        "[info     ] hello                          [asked]",
     ]
 
 
@@ -140,9 +158,7 @@ def test_processors_lists_the_chain_in_order(use_mode: Callable[..., None]) -> N
         "_add_logger_name",
         "TimeStamper",
         "add_trace_context",
-        "_exception_fields",
-        "ExceptionRenderer",
-        "StackInfoRenderer",
+        "_exceptions_as_text",
         "Redactor",
         "OTelLogBridge",
         "JSONRenderer",

@@ -24,6 +24,7 @@ from structlog.typing import EventDict, WrappedLogger
 if TYPE_CHECKING:
     from obskit.conventions import Registry
 from obskit._semconv_names import EXCEPTION_STACKTRACE
+from obskit._setup import receives_logs
 from obskit.propagation import current_context
 
 __all__ = ["SEVERITY", "OTelLogBridge"]
@@ -72,7 +73,8 @@ def exception_of(exc_info: object) -> BaseException | None:
 class OTelLogBridge:
     """A structlog processor that emits the event through the global OpenTelemetry LoggerProvider.
 
-    Does nothing (cheaply) until an SDK LoggerProvider is set. Records from OpenTelemetry's
+    Does nothing (cheaply) until an SDK LoggerProvider is set that sends records somewhere (an
+    exporter, the host's processors, or ``capture()``). Records from OpenTelemetry's
     own stdlib loggers are not bridged (that could loop through a failing exporter).
     """
 
@@ -85,7 +87,7 @@ class OTelLogBridge:
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         provider = _logs.get_logger_provider()
-        if isinstance(provider, _NO_SDK):
+        if isinstance(provider, _NO_SDK) or not receives_logs(provider):
             return event_dict
         try:
             self._emit(provider, logger, method_name, event_dict)

@@ -114,7 +114,7 @@ _state = _State()
 def configure_logging(
     *,
     stream: IO[str] | None = None,
-    format: Format | None = None,
+    format: Format | Literal["auto"] | None = None,
     level: int | str | None = None,
     timestamps: bool = True,
     environment: str | None = None,
@@ -122,18 +122,18 @@ def configure_logging(
     """Where obskit writes log lines, and how.
 
     ``stream`` defaults to ``sys.stderr`` (looked up on every write; stdout stays free
-    for program output); ``format`` to
-    ``OBSKIT_LOG_FORMAT``, else ``console`` in development and ``json`` anywhere else;
+    for program output); ``format`` to ``OBSKIT_LOG_FORMAT``, else ``auto``: ``console`` in
+    development when the stream is a terminal, ``json`` anywhere else;
     ``environment`` to what ``obskit.configure(environment=...)`` was given, else
     ``OBSKIT_ENVIRONMENT``, else ``development``; ``level`` to ``OBSKIT_LOG_LEVEL``, else
     ``debug`` in development and ``info`` anywhere else.
     """
-    if format not in (None, "json", "console"):
-        raise ValueError(f"format must be 'json' or 'console', not {format!r}")
+    if format not in (None, "auto", "json", "console"):
+        raise ValueError(f"format must be 'auto', 'json' or 'console', not {format!r}")
     with _lock:
         _state.output = _Output(
             stream=stream,
-            format=format,
+            format=None if format == "auto" else format,
             level=level,
             timestamps=timestamps,
             environment=environment or _state.output.environment,
@@ -230,12 +230,23 @@ def _environment(output: _Output) -> str:
 
 
 def _format(output: _Output) -> Format:
+    """``OBSKIT_LOG_FORMAT`` (``auto`` by default): console only for a person at a terminal in
+    development; JSON when the stream is a pipe or a file, whatever the environment."""
     if output.format is not None:
         return output.format
     env_format = os.environ.get("OBSKIT_LOG_FORMAT", "").strip().lower()
     if env_format in ("json", "console"):
         return "json" if env_format == "json" else "console"
-    return "console" if _environment(output) == "development" else "json"
+    if _environment(output) == "development" and _isatty(output.stream or sys.stderr):
+        return "console"
+    return "json"
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except Exception:  # a closed or odd stream: not a terminal
+        return False
 
 
 def _min_level(output: _Output) -> int:
@@ -294,7 +305,7 @@ def _build() -> Chain:
     else:
         stream = output.stream or sys.stderr
         renderer = structlog.dev.ConsoleRenderer(
-            colors=bool(getattr(stream, "isatty", lambda: False)()),
+            colors=_isatty(stream),
             exception_formatter=structlog.dev.plain_traceback,  # no locals: they hold secrets
         )
         render = [renderer]
@@ -302,9 +313,7 @@ def _build() -> Chain:
     # or traceback is scrubbed like any other field (and no raw exception reaches the bridge).
     tail: list[Processor] = [
         add_trace_context,
-        _exception_fields,
-        structlog.processors.format_exc_info,
-        structlog.processors.StackInfoRenderer(),
+        _exceptions_as_text,
         redactor,
         bridge,
     ]
@@ -376,14 +385,25 @@ def processors() -> list[Processor]:
 # -- loggers -----------------------------------------------------------------------------------
 
 
-def _exception_fields(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+_format_exc_info: Final = structlog.processors.format_exc_info
+_stack_info: Final = structlog.processors.StackInfoRenderer()
+
+
+def _exceptions_as_text(
+    logger: WrappedLogger, method_name: str, event_dict: EventDict
+) -> EventDict:
     """``exception_type`` and ``exception_message`` (the log keys of ``exception.type`` and
-    ``exception.message``) from ``exc_info``, before it is formatted, so both the log line and
-    the OpenTelemetry record carry them, redacted like every other field."""
-    exc = exception_of(event_dict.get("exc_info"))
-    if exc is not None:
-        event_dict.setdefault("exception_type", error_type(exc))
-        event_dict.setdefault("exception_message", str(exc))
+    ``exception.message``) from ``exc_info``, then the traceback and ``stack_info`` as text,
+    so both the log line and the OpenTelemetry record carry them, redacted like every other
+    field. One processor, not three: most events have neither key and pay two lookups."""
+    if "exc_info" in event_dict:
+        exc = exception_of(event_dict["exc_info"])
+        if exc is not None:
+            event_dict.setdefault("exception_type", error_type(exc))
+            event_dict.setdefault("exception_message", str(exc))
+        event_dict = _format_exc_info(logger, method_name, event_dict)
+    if "stack_info" in event_dict:
+        event_dict = _stack_info(logger, method_name, event_dict)
     return event_dict
 
 
