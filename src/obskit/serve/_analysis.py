@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from obskit.serve._store import searchable
 from obskit.view._otlp_json import SpanRecord, TelemetryFile
+from obskit.view._select import searchable
 
 __all__ = ["Edge", "Moment", "service_graph", "timeline"]
 

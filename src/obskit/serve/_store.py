@@ -25,8 +25,9 @@ from obskit.view._otlp_json import (
     SpanRecord,
     TelemetryFile,
 )
+from obskit.view._select import searchable
 
-__all__ = ["Retention", "Search", "Store", "TraceSummary", "searchable"]
+__all__ = ["Retention", "Search", "Store", "TraceSummary"]
 
 _SCHEMA: Final = """
 PRAGMA journal_mode=WAL;
@@ -58,7 +59,6 @@ SERVICE_OPERATION: Final = ":service_operation"
 _OLDEST_TWENTIETH: Final = (
     "SELECT tid FROM traces ORDER BY tid LIMIT max(1, (SELECT count(*) FROM traces) / 20)"
 )
-_MAX_INDEXED: Final = 256  # longer values (stack traces, bodies) are stored, not indexed
 _UPSERT_TRACE: Final = """
 INSERT INTO traces(trace_id, start_ns, end_ns, root, first, spans, errors, services)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -75,17 +75,6 @@ ON CONFLICT(trace_id) DO UPDATE SET
 def _merge_services(old: str | None, new: str | None) -> str:
     names = set(filter(None, (old or "").split("\n"))) | set(filter(None, (new or "").split("\n")))
     return "\n".join(sorted(names))
-
-
-def searchable(value: object) -> str | None:
-    """The searchable spelling of an attribute value (``where=key=value`` compares text)."""
-    if type(value) is str:
-        return value if len(value) <= _MAX_INDEXED else None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return None
 
 
 def _pairs(attributes: dict[str, object]) -> list[tuple[str, str]]:

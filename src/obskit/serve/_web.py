@@ -21,6 +21,7 @@ from obskit.serve._pages import graph_page, timeline_page, trace_list_page
 from obskit.serve._store import Search, Store
 from obskit.view._html import render_html
 from obskit.view._otlp_json import LogRecord, SpanRecord, TelemetryFile
+from obskit.view._select import parse_where
 from obskit.view._waterfall import waterfall
 
 __all__ = ["QueryError", "parse_search", "web_handler"]
@@ -63,14 +64,10 @@ def parse_search(query: Mapping[str, Sequence[str]]) -> Search:
         values = [v for v in query.get(name, []) if v.strip()]
         return values[-1].strip() if values else None
 
-    where = []
-    for item in query.get("where", []):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise QueryError(f"where wants key=value, not {item!r}")
-        where.append((key.strip(), value.strip()))
+    try:
+        where = parse_where([item for item in query.get("where", []) if item.strip()])
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
     error = one("error")
     if error not in (None, "true", "false"):
         raise QueryError(f"error must be true or false, not {error!r}")
@@ -80,7 +77,7 @@ def parse_search(query: Mapping[str, Sequence[str]]) -> Search:
     return Search(
         service=one("service"),
         operation=one("operation"),
-        where=tuple(where),
+        where=where,
         error=None if error is None else error == "true",
         min_duration_ms=None if minimum is None else _number(minimum, "min_duration_ms"),
         since_ns=None if since is None else _instant(since),
