@@ -49,6 +49,14 @@ class Losses:
             counter = sc.METRIC_TELEMETRY_DROPPED
             fallback_warning(f"dropping {signal} ({reason}); every drop is counted in {counter}")
 
+    def summary(self) -> str:
+        """``"3 span, 12 log dropped"``: the totals for a last word at shutdown."""
+        with self._lock:
+            totals: dict[str, int] = {}
+            for (signal, _), count in self.counts.items():
+                totals[signal] = totals.get(signal, 0) + count
+        return ", ".join(f"{n} {signal}" for signal, n in totals.items()) + " dropped"
+
     def total(self, signal: str) -> int:
         with self._lock:
             return sum(n for (s, _), n in self.counts.items() if s == signal)

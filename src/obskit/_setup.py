@@ -15,20 +15,19 @@ import re
 import sys
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
-    BatchLogRecordProcessor,
     ConsoleLogRecordExporter,
     InMemoryLogRecordExporter,
     SimpleLogRecordProcessor,
 )
-from opentelemetry.sdk.environment_variables import OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
@@ -39,16 +38,18 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
     ConsoleSpanExporter,
     SimpleSpanProcessor,
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 
+from obskit._export import BoundedLogProcessor, BoundedSpanProcessor, Limits, run_all_bounded
 from obskit._fanout import LogFanout, SpanFanout
 from obskit._forksafe import ForkSafeLock
 from obskit._instance import SERVICE_INSTANCE_ID, new_instance_id, renew_after_fork
+from obskit._losses import fallback_warning, losses
+from obskit._providers import instruments
 from obskit.errors import ErrorPolicy
 
 if TYPE_CHECKING:
@@ -138,8 +139,10 @@ class Telemetry:
         meter_provider: MeterProvider | None,
         logger_provider: LoggerProvider | None,
         memory: MemoryTelemetry | None,
+        shutdown_timeout: float = 5.0,
     ) -> None:
         self.service_name = service_name
+        self.shutdown_timeout = shutdown_timeout
         self.exporter = exporter
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
@@ -148,27 +151,42 @@ class Telemetry:
         self._shut_down = False
 
     def force_flush(self, timeout_millis: int = 10_000) -> bool:
-        ok = True
-        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
-            if provider is not None:
-                try:
-                    ok = bool(provider.force_flush(timeout_millis)) and ok
-                except Exception:  # a dead collector must not break shutdown
-                    _log.warning("obskit: flushing %s failed", type(provider).__name__)
-                    ok = False
-        return ok
+        """Export what is queued; returns by ``timeout_millis`` whatever the collector does
+        (False then, or when an export failed)."""
+        results = run_all_bounded(
+            [partial(provider.force_flush, timeout_millis) for provider in self._providers()],
+            timeout_millis / 1000,
+        )
+        return all(finished and result is not False for finished, result in results)
 
-    def shutdown(self) -> None:
-        """Flush and stop exporting; safe to call more than once (it also runs at exit)."""
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush and stop exporting within ``timeout`` seconds (default: ``shutdown_timeout``
+        given to ``configure()``) whatever the collector does; False if that was not enough.
+        Safe to call more than once; it also runs at exit and when a ``multiprocessing``
+        child ends."""
         if self._shut_down:
-            return
+            return True
         self._shut_down = True
-        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
-            if provider is not None:
-                try:
-                    provider.shutdown()
-                except Exception:
-                    _log.warning("obskit: shutting down %s failed", type(provider).__name__)
+        budget = self.shutdown_timeout if timeout is None else timeout
+        calls = [
+            partial(provider.shutdown, timeout_millis=budget * 1000)
+            if isinstance(provider, MeterProvider)
+            else provider.shutdown  # obskit's processors bound themselves by shutdown_timeout
+            for provider in self._providers()
+        ]
+        finished = all(done for done, _ in run_all_bounded(calls, budget))
+        if not finished:
+            fallback_warning(
+                f"telemetry shutdown gave up after {budget:g} s ({losses.summary()} so far)"
+            )
+        return finished
+
+    def _providers(self) -> list[TracerProvider | MeterProvider | LoggerProvider]:
+        return [
+            provider
+            for provider in (self.tracer_provider, self.meter_provider, self.logger_provider)
+            if provider is not None
+        ]
 
     def __repr__(self) -> str:
         return f"Telemetry(service_name={self.service_name!r}, exporter={self.exporter!r})"
@@ -193,6 +211,7 @@ def configure(
     redact_patterns: Sequence[str | re.Pattern[str]] = (),
     baggage_hosts: Sequence[str] | None = None,
     path: str | Path | None = None,
+    shutdown_timeout: float = 5.0,
 ) -> Telemetry:
     """Set up tracing, metrics and logs for this service; call once, early.
 
@@ -204,6 +223,8 @@ def configure(
     limits which hosts outgoing HTTP calls carry baggage to (``None``: every host).
     ``exporter="file"`` writes OTLP/JSON lines to ``path`` (the Collector's file format, rotated
     by size) for ``obskit view``, ``check`` and ``serve --load``.
+    ``shutdown_timeout`` bounds ``shutdown()`` and exit, in seconds, whatever the collector
+    does (dead, silent, slow or trickling).
     Calling it again keeps the first call's providers, updates the conventions, mode, error
     policy and redaction, and says so. Arguments of the wrong type are refused here, at once.
     """
@@ -226,6 +247,10 @@ def configure(
     hosts = _hosts(baggage_hosts)
     if chosen == "file" and path is None:
         raise ValueError("exporter='file' needs path=")
+    if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, (int, float)):
+        raise TypeError(f"shutdown_timeout must be seconds (a number), not {shutdown_timeout!r}")
+    if not 0 < shutdown_timeout < float("inf"):
+        raise ValueError(f"shutdown_timeout must be positive seconds, not {shutdown_timeout!r}")
     with _lock:
         _settings = Settings(
             error_policy=errors or ErrorPolicy(),
@@ -259,9 +284,13 @@ def configure(
         )
         if not given_instance:
             renew_after_fork(resource)
-        telemetry = _install(name, chosen, resource, endpoint, protocol, sampler, path)
+        telemetry = _install(
+            name, chosen, resource, endpoint, protocol, sampler, path, shutdown_timeout
+        )
         _configured = telemetry
         atexit.register(telemetry.shutdown)
+        if telemetry.tracer_provider is not None:
+            _shut_down_in_multiprocessing_children(telemetry)
         return telemetry
 
 
@@ -299,6 +328,27 @@ def _hosts(hosts: Sequence[str] | None) -> frozenset[str] | None:
     return frozenset(host.lower() for host in hosts)
 
 
+def _shut_down_in_multiprocessing_children(telemetry: Telemetry) -> None:
+    """``multiprocessing`` ends a forked child with ``os._exit``: no at-exit handler runs, and
+    the spans the child queued would be lost. It runs its own finalizers first, though: each
+    forked child of a process that uses multiprocessing registers one that shuts telemetry
+    down (bounded, as at exit). Nothing is imported here: a process that never uses
+    multiprocessing does not pay for it."""
+
+    def after_fork_in_child() -> None:
+        util = sys.modules.get("multiprocessing.util")
+        if util is not None:  # multiprocessing runs its after-fork hooks right after this
+            util.register_after_fork(telemetry, _finalize_in_child)
+
+    os.register_at_fork(after_in_child=after_fork_in_child)
+
+
+def _finalize_in_child(telemetry: Telemetry) -> None:
+    from multiprocessing import util
+
+    util.Finalize(telemetry, telemetry.shutdown, exitpriority=100)
+
+
 def _environment(given: str | None) -> str:
     """``environment=``, else ``OBSKIT_ENVIRONMENT``, else ``deployment.environment.name`` from
     ``OTEL_RESOURCE_ATTRIBUTES``, else ``development``."""
@@ -330,7 +380,8 @@ def _install(
     endpoint: str | None,
     protocol: str | None,
     sampler: Sampler | None,
-    path: str | Path | None = None,
+    path: str | Path | None,
+    shutdown_timeout: float,
 ) -> Telemetry:
     existing = trace.get_tracer_provider()
     if _is_sdk_provider(existing):
@@ -348,29 +399,40 @@ def _install(
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
         os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
     )
-    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
-    logger_provider = LoggerProvider(resource=resource)
+    # no SDK at-exit handlers: they wait up to 30 s each; obskit's own one is bounded
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler, shutdown_on_exit=False)
+    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     metric_reader = capture_metric_reader()
     readers: list[MetricReader] = [metric_reader]
     memory: MemoryTelemetry | None = None
+    export_timeout = _export_timeout()
     if exporter in ("otlp", "file"):
         span_exporter, log_exporter, metric_exporter = (
-            _otlp_exporters(proto, endpoint) if exporter == "otlp" else _file_exporters(path)
+            _otlp_exporters(proto, endpoint, export_timeout)
+            if exporter == "otlp"
+            else _file_exporters(path)
         )
-        readers.append(PeriodicExportingMetricReader(metric_exporter))
+        readers.append(
+            PeriodicExportingMetricReader(
+                metric_exporter(), export_timeout_millis=export_timeout * 1000
+            )
+        )
     elif exporter == "console":
         readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
-    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    meter_provider = MeterProvider(
+        resource=resource, metric_readers=readers, shutdown_on_exit=False
+    )
     _sinks.metric_reader_attached = True
     if exporter in ("otlp", "file"):
-        # Bounded queues; each drop (a dead or slow collector) is counted in the SDK's own
-        # ``otel.sdk.processor.*.processed`` metrics, on unless the host turned them off.
-        os.environ.setdefault(OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED, "true")
+        # Bounded queues and exports; each drop is counted in ``obskit.telemetry.dropped``.
+        # (The SDK's own processor metrics stay off unless OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED
+        # asks for them: they cost about 30 % of a handler's throughput.)
+        bounds = {"export_timeout": export_timeout + 1, "shutdown_timeout": shutdown_timeout}
         tracer_provider.add_span_processor(
-            BatchSpanProcessor(span_exporter, meter_provider=meter_provider)
+            BoundedSpanProcessor(span_exporter, Limits.from_environment("OTEL_BSP", **bounds))
         )
         logger_provider.add_log_record_processor(
-            BatchLogRecordProcessor(log_exporter, meter_provider=meter_provider)
+            BoundedLogProcessor(log_exporter, Limits.from_environment("OTEL_BLRP", **bounds))
         )
     elif exporter == "console":
         tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
@@ -391,6 +453,7 @@ def _install(
     if exporter == "none":
         _sinks.quiet_logs = logger_provider
     attach_sinks()
+    instruments()  # obskit's own counters, obskit.telemetry.dropped among them
     return Telemetry(
         service_name=name,
         exporter=exporter,
@@ -398,25 +461,43 @@ def _install(
         meter_provider=meter_provider,
         logger_provider=logger_provider,
         memory=memory,
+        shutdown_timeout=shutdown_timeout,
     )
 
 
-def _file_exporters(path: str | Path | None) -> tuple[Any, Any, Any]:
+def _file_exporters(
+    path: str | Path | None,
+) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], Any]]:
+    """One set of file exporters for the life of the process (a file has no connection)."""
     from obskit._otlp_file import file_exporters
 
-    return file_exporters(path or "telemetry.jsonl")
+    spans, logs, metrics_ = file_exporters(path or "telemetry.jsonl")
+    return (lambda: spans), (lambda: logs), (lambda: metrics_)
 
 
-def _otlp_exporters(protocol: str, endpoint: str | None) -> tuple[Any, Any, Any]:
+def _export_timeout() -> float:
+    """Seconds one OTLP export may take: ``OTEL_EXPORTER_OTLP_TIMEOUT`` (as the Python
+    exporters read it, in seconds), else 10."""
+    try:
+        return max(float(os.environ["OTEL_EXPORTER_OTLP_TIMEOUT"]), 0.001)
+    except (KeyError, ValueError):
+        return 10.0
+
+
+def _otlp_exporters(
+    protocol: str, endpoint: str | None, timeout: float
+) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], Any]]:
+    """Factories, not exporters: a stuck exporter is replaced, and a forked child builds its
+    own (the parent's connections are not the child's)."""
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         return (
-            OTLPSpanExporter(endpoint=endpoint),
-            OTLPLogExporter(endpoint=endpoint),
-            OTLPMetricExporter(endpoint=endpoint),
+            partial(OTLPSpanExporter, endpoint=endpoint, timeout=timeout),
+            partial(OTLPLogExporter, endpoint=endpoint, timeout=timeout),
+            partial(OTLPMetricExporter, endpoint=endpoint, timeout=timeout),
         )
     if protocol != "http/protobuf":
         raise ValueError(f"OTLP protocol must be 'grpc' or 'http/protobuf', not {protocol!r}")
@@ -432,9 +513,11 @@ def _otlp_exporters(protocol: str, endpoint: str | None) -> tuple[Any, Any, Any]
 
     base = endpoint.rstrip("/") if endpoint else None
     return (
-        HTTPSpanExporter(endpoint=f"{base}/v1/traces" if base else None),
-        HTTPLogExporter(endpoint=f"{base}/v1/logs" if base else None),
-        HTTPMetricExporter(endpoint=f"{base}/v1/metrics" if base else None),
+        partial(HTTPSpanExporter, endpoint=f"{base}/v1/traces" if base else None, timeout=timeout),
+        partial(HTTPLogExporter, endpoint=f"{base}/v1/logs" if base else None, timeout=timeout),
+        partial(
+            HTTPMetricExporter, endpoint=f"{base}/v1/metrics" if base else None, timeout=timeout
+        ),
     )
 
 

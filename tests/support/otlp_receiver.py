@@ -76,44 +76,53 @@ def free_port() -> int:
 
 
 class _Trace(trace_service_pb2_grpc.TraceServiceServicer):
-    def __init__(self, received: Received) -> None:
+    def __init__(self, received: Received, delay: float = 0.0) -> None:
         self.received = received
+        self.delay = delay
 
     def Export(self, request: Any, context: Any) -> Any:
+        time.sleep(self.delay)
         with self.received.lock:
             self.received.traces.append(request)
         return trace_service_pb2.ExportTraceServiceResponse()
 
 
 class _Logs(logs_service_pb2_grpc.LogsServiceServicer):
-    def __init__(self, received: Received) -> None:
+    def __init__(self, received: Received, delay: float = 0.0) -> None:
         self.received = received
+        self.delay = delay
 
     def Export(self, request: Any, context: Any) -> Any:
+        time.sleep(self.delay)
         with self.received.lock:
             self.received.logs.append(request)
         return logs_service_pb2.ExportLogsServiceResponse()
 
 
 class _Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
-    def __init__(self, received: Received) -> None:
+    def __init__(self, received: Received, delay: float = 0.0) -> None:
         self.received = received
+        self.delay = delay
 
     def Export(self, request: Any, context: Any) -> Any:
+        time.sleep(self.delay)
         with self.received.lock:
             self.received.metrics.append(request)
         return metrics_service_pb2.ExportMetricsServiceResponse()
 
 
 @contextmanager
-def grpc_receiver() -> Iterator[tuple[str, Received]]:
-    """A gRPC OTLP receiver on loopback; yields ``(endpoint, received)``."""
+def grpc_receiver(delay: float = 0.0, port: int = 0) -> Iterator[tuple[str, Received]]:
+    """A gRPC OTLP receiver on loopback; yields ``(endpoint, received)``.
+
+    ``delay`` makes it a slow collector: each export waits that long before it is answered.
+    """
     received = Received()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Trace(received), server)
-    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_Logs(received), server)
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_Metrics(received), server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Trace(received, delay), server)
+    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_Logs(received, delay), server)
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_Metrics(received, delay), server)
+    port = server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
     try:
         yield f"http://127.0.0.1:{port}", received
@@ -141,7 +150,7 @@ _HTTP_ROUTES = {
 
 
 @contextmanager
-def http_receiver(delay: float = 0.0) -> Iterator[tuple[str, Received]]:
+def http_receiver(delay: float = 0.0, port: int = 0) -> Iterator[tuple[str, Received]]:
     """An HTTP/protobuf OTLP receiver on loopback; yields ``(base endpoint, received)``.
 
     ``delay`` makes it a slow collector: each request waits that long before it is read.
@@ -177,7 +186,7 @@ def http_receiver(delay: float = 0.0) -> Iterator[tuple[str, Received]]:
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

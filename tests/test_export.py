@@ -1,0 +1,258 @@
+"""A dead, silent, slow or trickling collector never blocks the host.
+
+Each case runs a real exporter (gRPC and HTTP/protobuf) in a fresh interpreter against a real
+socket from :mod:`tests.support.collectors`, and prints what it measured. The only time bound
+asserted is the requirement itself: exit and ``shutdown()`` within ``shutdown_timeout`` (plus
+3 s for the interpreter to start and stop), ``force_flush`` within its own timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+from benchmarks import dead_collector
+
+from tests.support.collectors import COLLECTORS, trickling_server
+from tests.support.otlp_receiver import free_port, grpc_receiver, http_receiver
+from tests.support.subprocess_run import run_python
+
+PROTOCOLS = ("grpc", "http/protobuf")
+CASES = [(protocol, collector) for protocol in PROTOCOLS for collector in COLLECTORS]
+SLACK = 3.0  # interpreter start-up and teardown, on a shared 2-core machine
+
+WORK = """
+import json, time
+import obskit
+telemetry = obskit.configure(
+    service_name="bounded", exporter="otlp", endpoint={endpoint!r}, protocol={protocol!r},
+    {timeout_arg}
+)
+log = obskit.get_logger("bounded")
+
+@obskit.traced
+def work(n):
+    log.info("order_received", order_id=str(n))
+    return n
+
+for n in range(10):
+    work(n)
+started = time.monotonic()
+flushed = telemetry.force_flush(timeout_millis=1000)
+flush_s = time.monotonic() - started
+for n in range(10):
+    work(n)
+started = time.monotonic()
+finished = {finish}
+shutdown_s = time.monotonic() - started
+print(json.dumps({{"flushed": flushed, "flush_s": flush_s, "finished": finished,
+                   "shutdown_s": shutdown_s, "exit_at": time.time()}}), flush=True)
+"""
+
+
+def _run(protocol: str, collector: str, how: str, timeout: float | None) -> dict[str, Any]:
+    with COLLECTORS[collector](protocol) as endpoint:
+        code = WORK.format(
+            endpoint=endpoint,
+            protocol=protocol,
+            timeout_arg=f"shutdown_timeout={timeout}," if timeout else "",
+            finish="telemetry.shutdown()" if how == "shutdown()" else "None  # at exit",
+        )
+        out = run_python(code, timeout=60)
+        exited = time.time()
+    result: dict[str, Any] = out["result"]
+    result["exit_s"] = exited - result["exit_at"]
+    return result
+
+
+def _matrix(how: str, timeout: float | None) -> None:
+    budget = timeout or 5.0
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = {case: pool.submit(_run, *case, how, timeout) for case in CASES}
+        results = {case: future.result() for case, future in runs.items()}
+    print(f"\n{how} with shutdown_timeout={budget:g} s (bound {budget + SLACK:g} s):")
+    for (protocol, collector), result in results.items():
+        print(
+            f"  {protocol:<14} {collector:<17} force_flush(1000 ms) {result['flush_s']:.2f} s "
+            f"({result['flushed']}), "
+            f"{how} {result['shutdown_s']:.2f} s, process exit {result['exit_s']:.2f} s"
+        )
+    for result in results.values():
+        assert result["flushed"] is False  # nothing answered in time, and it says so
+        assert result["flush_s"] < 1.0 + SLACK
+        assert result["shutdown_s"] + result["exit_s"] < budget + SLACK
+
+
+def test_shutdown_is_bounded_whatever_the_collector_does() -> None:
+    _matrix("shutdown()", 2.0)
+
+
+def test_exit_is_bounded_whatever_the_collector_does() -> None:
+    _matrix("exit", 2.0)
+
+
+@pytest.mark.slow
+def test_exit_is_bounded_with_the_default_five_seconds() -> None:
+    _matrix("exit", None)
+
+
+FLOOD = """
+import json, os, obskit
+from obskit import _setup
+telemetry = obskit.configure(service_name="flood", exporter="otlp", endpoint={endpoint!r})
+log = obskit.get_logger("flood")
+
+@obskit.traced.consumer("orders", system="rabbitmq")
+def handle(message):
+    log.info("order_received", order_id=str(message["n"]))
+    return message["n"]
+
+results = [handle({{"headers": {{}}, "n": n}}) for n in range({count})]
+dropped, names = {{}}, set()
+for rm in _setup.capture_metric_reader().get_metrics_data().resource_metrics:
+    for scope in rm.scope_metrics:
+        for metric in scope.metrics:
+            names.add(metric.name)
+            if metric.name == "obskit.telemetry.dropped":
+                for point in metric.data.data_points:
+                    a = dict(point.attributes)
+                    dropped[a["obskit.telemetry.signal"] + "/" + a["error.type"]] = point.value
+print(json.dumps({{
+    "handled": len(results), "last": results[-1], "dropped": dropped,
+    "sdk_metrics": sorted(n for n in names if n.startswith("otel.sdk")),
+    "sdk_metrics_env": os.environ.get("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED"),
+}}))
+"""
+SMALL_QUEUES = {
+    "OTEL_BSP_MAX_QUEUE_SIZE": "256",
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "128",
+    "OTEL_BLRP_MAX_QUEUE_SIZE": "256",
+    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "128",
+    "OTEL_EXPORTER_OTLP_TIMEOUT": "1",
+}
+
+
+@pytest.mark.parametrize("collector", ["closed port", "5 s-slow server"])
+def test_a_flood_against_a_failing_collector_is_dropped_counted_and_warned_once(
+    collector: str,
+) -> None:
+    with COLLECTORS[collector]("http/protobuf") as endpoint:
+        out = run_python(FLOOD.format(endpoint=endpoint, count=5000), SMALL_QUEUES, timeout=120)
+    result = out["result"]
+    print(f"\n{collector}: 5000 messages handled, dropped {result['dropped']}")
+    assert result["handled"] == 5000 and result["last"] == 4999  # the host never noticed
+    # the queues hold 256: the rest of the flood was dropped there, and counted
+    for signal in ("span", "log"):
+        dropped = result["dropped"]
+        assert dropped.get(f"{signal}/queue_full", 0) >= 5000 - 256 - 128 * 4
+        warnings = [line for line in out["stderr"].splitlines() if f"dropping {signal} " in line]
+        assert len(warnings) == 1  # one warning, whatever the number of drops
+        assert warnings[0].endswith("every drop is counted in obskit.telemetry.dropped")
+    # the SDK's own processor metrics (about 30 % of a handler's cost) stay off
+    assert result["sdk_metrics"] == [] and result["sdk_metrics_env"] is None
+
+
+RESUME = """
+import json, sys, time
+import obskit
+from obskit._losses import losses
+telemetry = obskit.configure(
+    service_name="resume", exporter="otlp", endpoint={endpoint!r}, protocol={protocol!r}
+)
+
+@obskit.traced
+def work(n):
+    return n
+
+for n in range(5):
+    work(n)
+deadline = time.monotonic() + 20
+while not losses.total("span") and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(json.dumps({{"dropped": losses.counts.get(("span", "export_failed"), 0)
+                   + losses.counts.get(("span", "export_timeout"), 0)}}), flush=True)
+sys.stdin.readline()  # the collector is back
+for n in range(5, 10):
+    work(n)
+print(json.dumps({{"sent": 5}}), flush=True)
+sys.stdin.readline()
+"""
+
+
+def _readline(process: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "the child said nothing in time"
+    line = process.stdout.readline()
+    assert line, "the child ended early"
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+def _resume(protocol: str, collector: str) -> None:
+    port = free_port()
+    receiver = grpc_receiver if protocol == "grpc" else http_receiver
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(OTEL_BSP_SCHEDULE_DELAY="200", OTEL_EXPORTER_OTLP_TIMEOUT="1")
+    code = RESUME.format(endpoint=f"http://127.0.0.1:{port}", protocol=protocol)
+    with ExitStack() as misbehaving, ExitStack() as cleanup:
+        if collector == "trickling server":
+            misbehaving.enter_context(trickling_server(port=port))
+        process = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, env=env,
+        )  # fmt: skip
+        cleanup.callback(process.kill)
+        down = _readline(process, 30)
+        misbehaving.close()  # the misbehaving collector goes away
+        with receiver(port=port) as (_endpoint, received):
+            assert process.stdin is not None
+            process.stdin.write("\n")
+            process.stdin.flush()
+            _readline(process, 30)
+            deadline = time.monotonic() + 40
+            while len(received.spans()) < 5 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            took = 40 - (deadline - time.monotonic())
+            process.stdin.write("\n")
+            process.stdin.flush()
+            process.communicate(timeout=30)
+        spans = received.spans()
+    print(
+        f"\n{protocol} {collector}: {down['dropped']} spans dropped while it was down; "
+        f"after it came back {len(spans)} spans arrived within {took:.1f} s, with no flush"
+    )
+    assert down["dropped"] == 5
+    assert sorted(span.name for _, span in spans) == ["work"] * 5
+
+
+@pytest.mark.parametrize(
+    ("protocol", "collector"), [("http/protobuf", "trickling server"), ("grpc", "closed port")]
+)
+def test_export_resumes_after_the_collector_comes_back(protocol: str, collector: str) -> None:
+    _resume(protocol, collector)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("protocol", "collector"), [("grpc", "trickling server"), ("http/protobuf", "closed port")]
+)
+def test_export_resumes_after_the_collector_comes_back_more(protocol: str, collector: str) -> None:
+    _resume(protocol, collector)
+
+
+def test_handler_throughput_with_a_dead_collector_is_printed() -> None:
+    """The figure (target >= 0.8x of ``exporter="none"``); the full run is
+    ``python -m benchmarks.dead_collector``. No time is asserted on a shared machine."""
+    best = dead_collector.measure(number=2000, rounds=1)
+    print("\n" + dead_collector.report(best))
+    assert set(best) == {"exporter='none'", "dead collector"}
+    assert all(0 < us < float("inf") for us in best.values())
