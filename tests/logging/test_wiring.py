@@ -154,8 +154,7 @@ def test_processors_lists_the_chain_in_order(use_mode: Callable[..., None]) -> N
     assert names == [
         "merge_contextvars",
         "ConventionValidator",
-        "add_log_level",
-        "_add_logger_name",
+        "_add_level_and_logger",
         "TimeStamper",
         "add_trace_context",
         "_exceptions_as_text",

@@ -270,7 +270,15 @@ def _drop_formatter_fields(
     return event_dict
 
 
-def _add_logger_name(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+#: structlog's level names for the methods that differ (as ``add_log_level`` maps them)
+_LEVEL_NAMES: Final = {"warn": "warning", "exception": "error"}
+
+
+def _add_level_and_logger(
+    logger: WrappedLogger, method_name: str, event_dict: EventDict
+) -> EventDict:
+    """``level`` (as structlog's ``add_log_level``) and the logger's name: one call per event."""
+    event_dict["level"] = _LEVEL_NAMES.get(method_name, method_name)
     name = getattr(logger, "name", None)
     if name:
         event_dict["logger"] = name
@@ -320,8 +328,7 @@ def _build() -> Chain:
     own: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         *checks,
-        structlog.stdlib.add_log_level,
-        _add_logger_name,
+        _add_level_and_logger,
         *stamp,
         *tail,
         *render,
