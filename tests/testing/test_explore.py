@@ -318,3 +318,16 @@ def test_a_run_that_cannot_be_replayed_still_reports_its_failure() -> None:
         "ConnectionError('the test database went away'))"
     )
     assert str(broken).endswith(f"traces:\n{broken.waterfall}")
+
+
+def test_a_runaway_run_is_stopped_and_its_deliveries_closed_cleanly() -> None:
+    def setup(bus: InMemoryBus) -> None:
+        async def ping(message: BusMessage) -> None:
+            bus.publish("ping", message.body)  # forever
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # 3 steps a delivery: the limit stops one half-way
+
+        bus.subscribe("ping", ping)
+
+    with pytest.raises(RuntimeError, match="a run took more than 10000 steps"):
+        explore(setup, [("ping", 1)], lambda bus, state: True, faults=[])

@@ -98,11 +98,11 @@ class _Fiber:
             raise TypeError(f"explore() drives asyncio awaits only; a handler awaited {yielded!r}")
 
     def close(self) -> None:
-        if self.iterator is not None:
-            close = getattr(self.iterator, "close", None)
-            if close is not None:
-                close()
-        self.delivery.close()
+        """Abandon the delivery (in its own context, where its context variables were set)."""
+        close = getattr(self.iterator, "close", None)
+        if close is not None:
+            self.context.run(close)
+        self.context.run(self.delivery.close)
 
 
 class Run:
