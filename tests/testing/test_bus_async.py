@@ -70,12 +70,17 @@ async def test_drain_inside_a_running_loop_names_drain_async(bus: InMemoryBus) -
 async def test_a_sync_handler_returning_a_coroutine_is_not_skipped_either(
     bus: InMemoryBus,
 ) -> None:
-    async def work() -> None: ...
+    done: list[str] = []
 
-    bus.subscribe("orders", lambda message: work())
+    async def work(message: BusMessage) -> None:
+        done.append(message.body)
+
+    bus.subscribe("orders", lambda message: work(message))
     bus.publish("orders", "o-1")
     with pytest.raises(RuntimeError, match=r"drain_async\(\)"):
         bus.drain()  # the coroutine is closed, so no "never awaited" warning either
+    assert [m.body for m in bus.pending()] == ["o-1"]  # back on the queue, not lost
+    assert await bus.drain_async() == 1 and done == ["o-1"]
 
 
 def test_async_failures_settle_by_the_error_policy(bus: InMemoryBus) -> None:

@@ -14,6 +14,7 @@ Delivery is written once, as a generator that yields the awaitables async handle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import itertools
 import threading
@@ -202,23 +203,24 @@ class InMemoryBus:
             delivered = 0
             while delivered < limit and (entry := self._next()) is not None:
                 delivered += 1
-                delivery = self.delivery(entry)
-                result: Any = None
-                error: BaseException | None = None
-                while True:
-                    try:
-                        awaitable = delivery.throw(error) if error else delivery.send(result)
-                    except StopIteration:
-                        break
-                    result, error = None, None
-                    if running:
-                        _close(awaitable)
-                        raise RuntimeError(_LOOP_ERROR.format(what="a handler's result"))
-                    loop = loop or asyncio.new_event_loop()
-                    try:
-                        result = loop.run_until_complete(_as_coroutine(awaitable))
-                    except Exception as exc:
-                        error = exc
+                with contextlib.closing(self.delivery(entry)) as delivery:
+                    result: Any = None
+                    error: BaseException | None = None
+                    while True:
+                        try:
+                            awaitable = delivery.throw(error) if error else delivery.send(result)
+                        except StopIteration:
+                            break
+                        result, error = None, None
+                        if running:  # unseen before: the message goes back, not lost
+                            _close(awaitable)
+                            self._queue.appendleft(entry)
+                            raise RuntimeError(_LOOP_ERROR.format(what="a handler's result"))
+                        loop = loop or asyncio.new_event_loop()
+                        try:
+                            result = loop.run_until_complete(_as_coroutine(awaitable))
+                        except Exception as exc:
+                            error = exc
             return delivered
         finally:
             if loop is not None:
@@ -229,19 +231,19 @@ class InMemoryBus:
         delivered = 0
         while delivered < limit and (entry := self._next()) is not None:
             delivered += 1
-            delivery = self.delivery(entry)
-            result: Any = None
-            error: BaseException | None = None
-            while True:
-                try:
-                    awaitable = delivery.throw(error) if error else delivery.send(result)
-                except StopIteration:
-                    break
-                result, error = None, None
-                try:
-                    result = await awaitable
-                except Exception as exc:
-                    error = exc
+            with contextlib.closing(self.delivery(entry)) as delivery:
+                result: Any = None
+                error: BaseException | None = None
+                while True:
+                    try:
+                        awaitable = delivery.throw(error) if error else delivery.send(result)
+                    except StopIteration:
+                        break
+                    result, error = None, None
+                    try:
+                        result = await awaitable
+                    except Exception as exc:
+                        error = exc
         return delivered
 
     def _next(self) -> Entry | None:
