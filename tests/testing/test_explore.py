@@ -331,3 +331,29 @@ def test_a_runaway_run_is_stopped_and_its_deliveries_closed_cleanly() -> None:
 
     with pytest.raises(RuntimeError, match="a run took more than 10000 steps"):
         explore(setup, [("ping", 1)], lambda bus, state: True, faults=[])
+
+
+def test_handlers_written_for_a_real_client_are_explored_unchanged() -> None:
+    import json
+
+    import aio_pika
+
+    def setup(bus: InMemoryBus) -> list[tuple[str, bool]]:
+        seen: list[tuple[str, bool]] = []
+
+        @obskit.traced.consumer("orders", system="rabbitmq")
+        async def on_order(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                seen.append((json.loads(message.body)["id"], bool(message.redelivered)))
+
+        bus.subscribe("orders", on_order, shape="aio-pika")
+        return seen
+
+    def once(bus: InMemoryBus, seen: list[tuple[str, bool]]) -> None:
+        assert len(seen) == len({order for order, _ in seen}), seen
+
+    result = explore(setup, ORDERS[:1], once, faults=["duplicate", "redeliver"], max_faults=1)
+    assert [(f.faults, f.reason.splitlines()[0]) for f in result.failures] == [
+        (("duplicate",), "the invariant failed: [('o-1', False), ('o-1', False)]"),
+        (("redeliver",), "the invariant failed: [('o-1', False), ('o-1', True)]"),
+    ]
