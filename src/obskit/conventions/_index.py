@@ -53,6 +53,9 @@ class _Renamable(Protocol):
     @property
     def renamed_to(self) -> str | None: ...
 
+    @property
+    def retired(self) -> bool: ...
+
 
 def follow_renames(name: str, entries: Mapping[str, _Renamable]) -> str | None:
     """Where the ``renamed_to`` chain from ``name`` ends: the first name that is not renamed.
@@ -72,7 +75,7 @@ def follow_renames(name: str, entries: Mapping[str, _Renamable]) -> str | None:
         seen.add(name)
         entry = entries.get(name)
         renamed = True
-    if renamed and entry is not None and entry.deprecated is not None:
+    if renamed and entry is not None and entry.retired:
         return None
     return name
 
@@ -97,14 +100,14 @@ def build_index(
     for name, attribute in attributes.items():
         prefixes = namespaces(name)
         all_namespaces.update(prefixes)
-        if attribute.deprecated is None:
+        if not attribute.retired:
             active.update(prefixes)
     own = config.prefix.split(".")[0] if config.prefix else None
     foreign = {name.split(".")[0] for name in attributes if "." in name} - {own}
 
     # Later entries win: deprecated names first, so a live attribute owns a shared spelling;
     # derived log keys before declared ones; explicit aliases last.
-    ordered = sorted(attributes.values(), key=lambda a: (a.deprecated is None, a.log_key_declared))
+    ordered = sorted(attributes.values(), key=lambda a: (not a.retired, a.log_key_declared))
     log_keys: dict[str, str] = {}
     normalized: dict[str, str] = {}
     aliases: dict[str, str] = {}

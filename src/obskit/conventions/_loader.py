@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._model import ENUM, PRIMITIVE_TYPES, Attribute, LoadError, Metric
+from ._model import ENUM, MOVED_PREFIX, PRIMITIVE_TYPES, Attribute, LoadError, Metric
 from ._yaml import Node, YamlError, line_of, read_yaml
 
 _RENAMED_TEXT = re.compile(r"^\s*(?:Replaced by|Use) `([^`\s]+)`(?: instead)?\.?\s*$")
@@ -114,6 +114,12 @@ def parse_deprecated(raw: object) -> tuple[str | None, str | None]:
         if match:
             return "renamed", match.group(1)
     return "uncategorized", None
+
+
+def moved(raw: object) -> bool:
+    """Whether a ``deprecated`` entry says the name moved to another registry (GenAI)."""
+    note = raw.get("note") if isinstance(raw, Mapping) else raw
+    return isinstance(note, str) and note.strip().startswith(MOVED_PREFIX)
 
 
 def valid_type(text: str) -> bool:
@@ -320,6 +326,7 @@ class _FileParser:
             source=str(self.out.path),
             cardinality=str(obskit["cardinality"]) if obskit.get("cardinality") else None,
             log_key_declared=bool(log_key),
+            moved=moved(entry.get("deprecated")),
         )
         self.out.attributes.append(AttributeDef(attribute, line, members, _excluded(entry)))
 
@@ -357,6 +364,7 @@ class _FileParser:
                 deprecated=reason,
                 renamed_to=renamed_to,
                 source=str(self.out.path),
+                moved=moved(entry.get("deprecated")),
             )
         )
 

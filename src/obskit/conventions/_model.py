@@ -15,6 +15,9 @@ PRIMITIVE_TYPES: Final = frozenset(
     | {f"{t}[]" for t in ("string", "int", "double", "boolean")}
 )
 ENUM: Final = "enum"
+#: how the semantic conventions say a name now lives in another registry (GenAI's own
+#: repository): deprecated *here*, but not a name to stop using
+MOVED_PREFIX: Final = "Moved to"
 
 
 class _Missing(enum.Enum):
@@ -53,6 +56,13 @@ class Attribute:
     cardinality: str | None = None
     #: True when ``log_key`` was declared in ``annotations.obskit``, not derived.
     log_key_declared: bool = False
+    #: "Moved to another registry": marked deprecated there, still a name in use.
+    moved: bool = False
+
+    @property
+    def retired(self) -> bool:
+        """Deprecated and not merely moved to another registry: a name to stop using."""
+        return self.deprecated is not None and not self.moved
 
     @property
     def is_template(self) -> bool:
@@ -75,6 +85,12 @@ class Metric:
     deprecated: str | None = None
     renamed_to: str | None = None
     source: str = ""
+    moved: bool = False
+
+    @property
+    def retired(self) -> bool:
+        """Deprecated and not merely moved to another registry."""
+        return self.deprecated is not None and not self.moved
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,8 +128,9 @@ class Rules:
         return self.index.attributes.get(canonical) if canonical else None
 
     def _registered(self, name: str, attribute: Attribute) -> Iterator[Finding | None]:
+        """The most specific of deprecated, illegal namespace and not stable; and sensitivity."""
         index = self.index
-        if attribute.deprecated is not None:
+        if attribute.retired:
             final = index.final_name(attribute.name) if attribute.renamed_to else None
             if final:
                 message = f"'{name}' is deprecated ({attribute.deprecated}): use '{final}'"
@@ -139,15 +140,15 @@ class Rules:
                     f"{_DEAD_END if attribute.renamed_to else ''}"
                 )
             yield self.finding("deprecated", name, message, final)
-        elif attribute.stability is not None and attribute.stability != STABLE:
-            yield self.finding(
-                "not_stable", name, f"'{attribute.name}' is {attribute.stability}, not stable"
-            )
-        if attribute.deprecated is None and attribute.name in index.active_namespaces:
+        elif attribute.name in index.active_namespaces:
             yield self.finding(
                 "illegal_namespace",
                 name,
                 f"'{attribute.name}' is an attribute and also the namespace of other attributes",
+            )
+        elif attribute.stability is not None and attribute.stability != STABLE:
+            yield self.finding(
+                "not_stable", name, f"'{attribute.name}' is {attribute.stability}, not stable"
             )
         if attribute.sensitive:
             yield self.finding(
@@ -192,7 +193,43 @@ class Rules:
             )
 
     def _unknown(self, name: str) -> Iterator[Finding | None]:
+        """One finding, the most specific that applies (each implies "not in the registry")."""
+        for finding in self._unknown_reasons(name):
+            if finding is not None:
+                yield finding
+                return
+
+    def _unknown_reasons(self, name: str) -> Iterator[Finding | None]:
+        """Why an unregistered name is wrong, most specific first."""
         index = self.index
+        top = name.split(".", 1)[0]
+        if top == "otel":
+            yield self.finding(
+                "reserved_namespace",
+                name,
+                f"'{name}' uses the otel.* namespace, which is reserved for OpenTelemetry",
+            )
+        if name in index.active_namespaces:
+            yield self.finding(
+                "illegal_namespace", name, f"'{name}' is a namespace of registered attributes"
+            )
+        for namespace in namespaces(name):
+            owner = index.attributes.get(namespace)
+            if owner is not None and not owner.retired:
+                yield self.finding(
+                    "illegal_namespace",
+                    name,
+                    f"'{name}' uses the registered attribute '{namespace}' as a namespace",
+                )
+                break
+        if "." in name and top != "otel" and top in index.foreign:
+            own = f"'{self.config.prefix}.'" if self.config.prefix else "your organisation's prefix"
+            yield self.finding(
+                "foreign_namespace",
+                name,
+                f"'{name}' is a custom name inside the '{top}' semantic-convention namespace; "
+                f"put custom names under {own}",
+            )
         if not is_valid_name(name):
             yield self.finding(
                 "invalid_format",
@@ -201,34 +238,6 @@ class Rules:
             )
         if "." not in name:
             yield self.finding("missing_namespace", name, f"'{name}' has no namespace")
-        top = name.split(".", 1)[0]
-        if top == "otel":
-            yield self.finding(
-                "reserved_namespace",
-                name,
-                f"'{name}' uses the otel.* namespace, which is reserved for OpenTelemetry",
-            )
-        elif "." in name and top in index.foreign:
-            own = f"'{self.config.prefix}.'" if self.config.prefix else "your organisation's prefix"
-            yield self.finding(
-                "foreign_namespace",
-                name,
-                f"'{name}' is a custom name inside the '{top}' semantic-convention namespace; "
-                f"put custom names under {own}",
-            )
-        if name in index.active_namespaces:
-            yield self.finding(
-                "illegal_namespace", name, f"'{name}' is a namespace of registered attributes"
-            )
-        for namespace in namespaces(name):
-            owner = index.attributes.get(namespace)
-            if owner is not None and owner.deprecated is None:
-                yield self.finding(
-                    "illegal_namespace",
-                    name,
-                    f"'{name}' uses the registered attribute '{namespace}' as a namespace",
-                )
-                break
         yield self.finding("missing_attribute", name, f"'{name}' is not in the registry")
 
     def check_metric(self, name: str) -> tuple[Finding, ...]:
@@ -250,7 +259,7 @@ class Rules:
                 )
             yield self.finding("missing_metric", name, f"metric '{name}' is not in the registry")
             return
-        if metric.deprecated is not None:
+        if metric.retired:
             final = index.final_metric(name) if metric.renamed_to else None
             if final:
                 tail = f": use '{final}'"

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._model import ENUM, STABLE, Attribute, Metric
+from ._model import ENUM, MOVED_PREFIX, STABLE, Attribute, Metric
 
-_RENAMED = re.compile(r"^(?:Replaced by|Use) `([^`\s]+)`(?: instead)?\.?$")
+_RENAMED = re.compile(r"^(?:Replaced by|Use) `([^`\s]+)`(?: instead)?(?:\.|, which has moved .*)?$")
 _OBSOLETED = re.compile(r"^(?:Removed|Obsoleted|Deprecated, no replacement)", re.IGNORECASE)
 _STABLE_ALIAS = "Deprecated in favor of stable"
 #: the package marks template attributes only by "`<key>` being ..." in the docstring and does
@@ -59,6 +59,14 @@ def _deprecation(doc: str) -> tuple[str | None, str | None]:
                 return "obsoleted", None
             return "uncategorized", None
     return None, None
+
+
+def _moved(doc: str) -> bool:
+    return any(
+        line.strip().removeprefix("Deprecated:").strip().startswith(MOVED_PREFIX)
+        for line in doc.splitlines()
+        if line.strip().startswith("Deprecated:")
+    )
 
 
 def _brief(doc: str) -> str:
@@ -132,6 +140,7 @@ def _attributes(root: Path) -> list[Attribute]:
                     renamed_to=renamed_to,
                     members=members,
                     source=f"opentelemetry-semantic-conventions:{path.relative_to(root.parent.parent)}",
+                    moved=_moved(doc),
                 )
     return list(by_name.values())
 
@@ -159,6 +168,7 @@ def _metrics(root: Path) -> list[Metric]:
                     deprecated=reason,
                     renamed_to=renamed_to,
                     source=f"opentelemetry-semantic-conventions:{path.relative_to(root.parent.parent)}",
+                    moved=_moved(doc),
                 )
     return list(by_name.values())
 

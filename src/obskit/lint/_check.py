@@ -228,7 +228,7 @@ def check_files(
     pool = [
         a.name
         for a in registry.attributes.values()
-        if a.deprecated is None and (not own or any(a.source.startswith(o) for o in own))
+        if not a.retired and (not own or any(a.source.startswith(o) for o in own))
     ]
     coverage.registered = len(pool)
     pooled = set(pool)

@@ -65,7 +65,7 @@ class Fixer:
         self._log_keys: dict[str, str] = {}
         self._aliases: dict[str, str] = {}
         # deprecated first, so a live attribute owns a spelling both claim (as the registry does)
-        ordered = sorted(registry.attributes.values(), key=lambda a: a.deprecated is None)
+        ordered = sorted(registry.attributes.values(), key=lambda a: not a.retired)
         for attribute in ordered:
             if attribute.log_key:
                 self._log_keys[attribute.log_key] = attribute.name
