@@ -83,7 +83,7 @@ def test_structlog_and_stdlib_logging() -> None:
         logger.warning("slow", extra={"order_id": 1}, exc_info=True, stacklevel=2)
         log.new(request_id="r").msg("x", exc_info=True)
         structlog.contextvars.bind_contextvars(tenant="t")
-        structlog.get_logger().log(20, "x", level_field=1)
+        structlog.get_logger().log(20, "x", level_field=1)  # a method named log: never read
         counter.add(1)  # not a logger: nothing to report
         math.log(3)
         """
@@ -95,7 +95,35 @@ def test_structlog_and_stdlib_logging() -> None:
         ("order_id", "log_field", 8, 31, 1, False),
         ("request_id", "log_field", 9, 9, "r", False),
         ("tenant", "log_field", 10, 40, "t", False),
-        ("level_field", "log_field", 11, 37, 1, False),
+    ]
+
+
+def test_log_fields_only_from_loggers_by_where_they_came_from() -> None:
+    """A receiver is a logger because a logger factory or a logger's bind() made it, never
+    because of its name; and no method named ``log`` is read (it is any API's name)."""
+    assert _names(
+        """        import logging, logfire, obskit
+
+        class Worker:
+            def __init__(self, logger_state):
+                self.log = obskit.get_logger(__name__)
+                self.logger_state = logger_state
+
+            def run(self, logger):
+                self.log.info("ran", job_id=1)
+                self.logger_state.log(log_level=logging.WARNING, message="x")
+                self.logger_state.info("x", message="y")
+                logger.info("not known to be a logger", extra={"a": 1})
+                logfire.log(level="info", msg_template="m", attributes={"k": 1})
+                logfire.info("m", user_name="u")
+                logging.warning("root", extra={"trace_hint": 2})
+                child: logging.Logger = logging.getLogger("x").getChild("y")
+                child.error("e", extra={"child_field": 3})
+        """
+    ) == [
+        ("job_id", "log_field", 9, 30, 1, False),
+        ("trace_hint", "log_field", 15, 40, 2, False),
+        ("child_field", "log_field", 17, 33, 3, False),
     ]
 
 
@@ -158,10 +186,10 @@ def test_constants_module_level_and_semconv() -> None:
 
 
 def test_columns_count_characters_and_keywords_are_spelled() -> None:
-    [use] = list(extract_names("log.info('é', naïve_key=1)\n", "x.py"))
+    [use] = list(extract_names("log = get_logger()\nlog.info('é', naïve_key=1)\n", "x.py"))
     assert (use.col, use.end_col) == (15, 24)
     assert use.spelling is not None and use.spelling.style == "keyword"
-    assert use == NameUse("naïve_key", "log_field", "x.py", 1, 15, 24, 1, False, use.spelling)
+    assert use == NameUse("naïve_key", "log_field", "x.py", 2, 15, 24, 1, False, use.spelling)
 
 
 def test_lines_and_columns_count_only_real_line_ends() -> None:

@@ -156,8 +156,8 @@ def test_sarif_from_the_cli_is_valid(shop: Path, cli: RunCli) -> None:
     }
     assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": shop.resolve().as_uri() + "/"}}
     levels = {r["ruleId"]: r["level"] for r in run["results"]}
-    assert levels["missing_attribute"] == "warning"
-    assert len(run["results"]) == 16
+    assert levels["invalid_format"] == "error"
+    assert len(run["results"]) == 11
     assert result.err.startswith("obskit: ")  # the summary stays out of the SARIF document
     assert result.code == 1
 

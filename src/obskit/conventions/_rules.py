@@ -35,6 +35,8 @@ RULES: Final[dict[str, tuple[Level, str]]] = {
     "sensitive": (Level.INFORMATION, "marked sensitive: redact or drop before export"),
 }
 
+_VALUE_CODES: Final = frozenset({"type_mismatch", "undefined_enum_variant"})
+
 #: why a ``renamed_to`` gives no suggestion (``Index.final_name`` returned ``None``)
 _DEAD_END: Final = " (its renamed_to chain loops or ends on a deprecated name)"
 
@@ -75,7 +77,11 @@ class Rules:
         return Finding(code, level, name, message, suggestion)
 
     def check(self, name: str, value: object = MISSING) -> tuple[Finding, ...]:
-        return tuple(f for f in self._check(name, value) if f is not None)
+        found = [f for f in self._check(name, value) if f is not None]
+        if any(f.code in _VALUE_CODES for f in found):
+            # the value's finding is the more specific one about this use
+            found = [f for f in found if f.code != "not_stable"]
+        return tuple(found)
 
     def canonical_for(self, name: str) -> Attribute | None:
         """The attribute ``name`` is a registered or log-key spelling of, if any."""
@@ -251,13 +257,17 @@ class Rules:
             )
         metric = index.metrics.get(name)
         if metric is None:
+            # one finding, the most specific: a malformed name is also an unregistered one
+            invalid = None
             if not is_valid_name(name):
-                yield self.finding(
+                invalid = self.finding(
                     "invalid_format",
                     name,
                     f"'{name}' must be lowercase [a-z][a-z0-9]* parts joined by single '.' or '_'",
                 )
-            yield self.finding("missing_metric", name, f"metric '{name}' is not in the registry")
+            yield invalid or self.finding(
+                "missing_metric", name, f"metric '{name}' is not in the registry"
+            )
             return
         if metric.retired:
             final = index.final_metric(name) if metric.renamed_to else None

@@ -80,19 +80,21 @@ _INTEREST: Final = (
     *("set_attribute", "add_event", "create_", "attributes", "extra", "bind", "semconv"),
     *("etLogger", "et_logger", "wrap_logger", "getChild", ".new(", ".add(", ".record(", ".set("),
     *(f".{level}(" for level in ("debug", "info", "warning", "warn", "error", "critical")),
-    *(f".{level}(" for level in ("exception", "msg", "log", "fatal")),
+    *(f".{level}(" for level in ("exception", "msg", "fatal")),
 )
 #: fields holding nested statements; everything else in a statement is walked in full
 _BODIES: Final = ("body", "orelse", "finalbody", "handlers")
 
+#: a logger's methods whose keywords are log fields; never ``log``: any API may have one
+#: (``logfire.log(level=, msg_template=, attributes=)``, a helper's ``log(log_level=...)``)
 _LOG_LEVELS: Final = frozenset(
-    {"debug", "info", "warning", "warn", "error", "critical", "exception", "msg", "log", "fatal"}
+    {"debug", "info", "warning", "warn", "error", "critical", "exception", "msg", "fatal"}
 )
 _LOG_BINDERS: Final = frozenset({"bind", "new"})
 _STDLIB_LOG_KWARGS: Final = frozenset({"exc_info", "stack_info", "stacklevel", "extra"})
-_LOGGER_FACTORIES: Final = frozenset(
-    {"get_logger", "getLogger", "bind", "new", "wrap_logger", "getChild"}
-)
+#: calls that make a logger (``structlog.get_logger``, ``obskit.get_logger``,
+#: ``logging.getLogger``...); ``bind``/``new`` make one only when called on a logger
+_LOGGER_FACTORIES: Final = frozenset({"get_logger", "getLogger", "wrap_logger", "getChild"})
 _METRIC_FACTORIES: Final = frozenset(
     {
         "create_counter",
@@ -237,7 +239,7 @@ class _Extractor:
                 calls.append(node)  # type: ignore[arg-type]
             elif kind is ast.ImportFrom or kind is ast.Import:
                 self._import(node)  # type: ignore[arg-type]
-            elif kind is ast.Assign:
+            elif kind is ast.Assign or kind is ast.AnnAssign:
                 self._maybe_logger(node)  # type: ignore[arg-type]
         for call in calls:
             yield from self._call(call)
@@ -278,19 +280,31 @@ class _Extractor:
                 else:
                     self.imports["opentelemetry"] = "opentelemetry"
 
-    def _maybe_logger(self, node: ast.Assign) -> None:
-        value = node.value
-        if isinstance(value, ast.Call) and _terminal(value.func) in _LOGGER_FACTORIES:
-            for target in node.targets:
+    def _maybe_logger(self, node: ast.Assign | ast.AnnAssign) -> None:
+        """Remember names (``log``, ``self.logger``) assigned a logger: where it came from."""
+        if node.value is not None and self._is_logger(node.value):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
                 name = _terminal(target)
                 if name:
                     self.loggers.add(name)
 
     def _is_logger(self, receiver: ast.expr) -> bool:
+        """A logger by origin: a factory's result, a logger's ``bind()``, a name assigned one,
+        or the ``logging`` module itself; never by its name alone."""
         if isinstance(receiver, ast.Call):
-            return _terminal(receiver.func) in _LOGGER_FACTORIES
-        name = _terminal(receiver)
-        return bool(name) and ("log" in name.lower() or name in self.loggers)
+            func = receiver.func
+            method = _terminal(func)
+            if method in _LOGGER_FACTORIES:
+                return True
+            return (
+                method in _LOG_BINDERS
+                and isinstance(func, ast.Attribute)
+                and self._is_logger(func.value)
+            )
+        if isinstance(receiver, ast.Name) and receiver.id == "logging":
+            return True
+        return _terminal(receiver) in self.loggers
 
     # -- calls ----------------------------------------------------------------------------
     def _call(self, call: ast.Call) -> Iterator[NameUse]:
