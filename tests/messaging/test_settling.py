@@ -13,8 +13,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import obskit
 from obskit.errors import BusinessRuleViolation, ErrorPolicy, PoisonMessage, TransientError
-from obskit.messaging import MessageInfo, register_adapter
-from obskit.messaging._adapter import SettleRequest
+from obskit.messaging import MessageInfo, SettleRequest, register_adapter
 from obskit.testing import capture
 
 

@@ -5,7 +5,7 @@ never imports a broker client; helpers that build a client's objects import it w
 """
 
 from obskit.messaging import _aio_pika, _kafka, _mqtt, _nats  # noqa: F401  (register adapters)
-from obskit.messaging._adapter import MessageInfo, adapter_for, register_adapter
+from obskit.messaging._adapter import MessageInfo, SettleRequest, adapter_for, register_adapter
 from obskit.messaging._decision import Settle, SettlementDecision, decide_settlement
 from obskit.messaging._mqtt import mqtt_properties
 from obskit.messaging._pika import PikaDelivery, pika_properties
@@ -27,6 +27,7 @@ __all__ = [
     "PikaDelivery",
     "RedisStreamEntry",
     "Settle",
+    "SettleRequest",
     "Settlement",
     "SettlementDecision",
     "adapter_for",
