@@ -152,6 +152,8 @@ class ErrorPolicy:
     def __post_init__(self) -> None:
         for kind in ("business", "transient", "poison"):
             _exception_types(kind, getattr(self, kind))
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts counts deliveries, at least 1: {self.max_attempts}")
 
     def classify(self, exc: BaseException) -> ErrorKind:
         cls = type(exc)

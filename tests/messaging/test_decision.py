@@ -99,3 +99,8 @@ def test_settlement_values_are_registered_members() -> None:
     for action in Settle:
         findings = registry.check("obskit.message.settlement", action.value)
         assert [f for f in findings if f.level > Level.INFORMATION] == []
+
+
+def test_a_policy_budget_below_one_delivery_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_attempts counts deliveries, at least 1: 0"):
+        ErrorPolicy.extend(max_attempts=0)

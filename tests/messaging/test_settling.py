@@ -258,3 +258,24 @@ def test_a_sync_handler_cannot_await_an_async_client(caplog: pytest.LogCaptureFi
     assert "an async client's message needs an async handler to be settled" in caplog.text
     span = tel.span("process orders", SpanKind.CONSUMER)
     assert "obskit.message.settlement" not in (span.attributes or {})
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_max_attempts_below_one_is_refused_when_decorating(bad: int) -> None:
+    with pytest.raises(ValueError, match="max_attempts counts deliveries, at least 1"):
+        obskit.traced.consumer("orders", system="rabbitmq", settle=True, max_attempts=bad)
+
+
+def test_cancellation_is_not_settled_and_goes_back_to_the_caller() -> None:
+    """Stopped from outside, not failed: unsettled, so the broker delivers it again."""
+
+    @obskit.traced.consumer("orders", system="rabbitmq", settle=True)
+    async def handle(letter: Letter) -> None:
+        raise asyncio.CancelledError
+
+    letter = AsyncLetter()
+    with capture() as tel, pytest.raises(asyncio.CancelledError):
+        asyncio.run(handle(letter))
+    assert letter.settlements == []
+    span = tel.span("process orders", SpanKind.CONSUMER)
+    assert "obskit.message.settlement" not in (span.attributes or {})

@@ -66,6 +66,10 @@ class SettleOptions:
     retry_delay: RetryDelay | None = None
     dead_letter: str | None = None  # None: ``{destination}.dead-letter``
 
+    def __post_init__(self) -> None:
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise ValueError(f"max_attempts counts deliveries, at least 1: {self.max_attempts}")
+
 
 class _Runner:
     """Settles the messages of one decorated handler."""
@@ -107,7 +111,9 @@ class _Runner:
                 kind = policy.classify(exc)
                 if call is None:
                     log_outcome(kind, exc, self.op.metric_attributes)
-        max_attempts = self.options.max_attempts or policy.max_attempts
+        max_attempts = self.options.max_attempts
+        if max_attempts is None:
+            max_attempts = policy.max_attempts
         delay = policy.retry_delay if self.options.retry_delay is None else self.options.retry_delay
         destination = self._destination(args, kwargs)
         dead_letter = self.options.dead_letter
