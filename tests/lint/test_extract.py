@@ -65,7 +65,7 @@ def test_traced_decorators_and_publishing() -> None:
         ("a.one", "attribute", 4, 21, 1, False),
         ("a.two", "attribute", 7, 28, 2, False),
         ("a.three", "attribute", 10, 40, "3", False),
-        ("lambda m: {}", "attribute", 13, 46, NO_VALUE, True),
+        # a lambda's dict is read like a dict literal: this one names nothing
         ("a.five", "attribute", 16, 48, 5, False),
     ]
 
@@ -214,3 +214,36 @@ def _names_of(source: str) -> list[tuple[str, int, int]]:
 def test_never_imports_user_code() -> None:
     source = "import sys\nsys.exit('imported!')\nspan.set_attribute('a.b', 1)\n"
     assert [u.name for u in extract_names(source)] == ["a.b"]
+
+
+def test_consumer_and_producer_attributes_from_a_lambda_or_a_function() -> None:
+    """``attributes=lambda m: {...}`` (docs/debugging.md's form) and a function returning dict
+    literals are read like a dict literal, each name once where it is written."""
+    assert _names(
+        """\
+        import obskit
+
+        def ids(message):
+            if message.retry:
+                return {"app.order.id": message.id, "retry": True}
+            return {"app.order.id": message.id}
+
+        @obskit.traced.consumer("orders", system="rabbitmq", attributes=ids)
+        def on_order(message): ...
+
+        @obskit.traced.consumer("returns", system="rabbitmq", attributes=ids)
+        def on_return(message): ...
+
+        @obskit.traced.consumer("a", system="nats", attributes=lambda m: {"app.sku": m["s"]})
+        def on_a(m): ...
+
+        with obskit.publishing("b", system="kafka", attributes=build(order)):
+            pass
+        """
+    ) == [
+        ("app.order.id", "attribute", 5, 17, NO_VALUE, False),
+        ("retry", "attribute", 5, 45, True, False),
+        ("app.order.id", "attribute", 6, 13, NO_VALUE, False),
+        ("app.sku", "attribute", 14, 67, NO_VALUE, False),
+        ("build(order)", "attribute", 17, 56, NO_VALUE, True),
+    ]

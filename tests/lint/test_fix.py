@@ -37,7 +37,7 @@ def test_fix_rewrites_in_place_keeping_everything_else(shop: Path, cli: RunCli) 
     not_fixed = [line for line in result.out.splitlines() if ": not fixed " in line]
     assert not_fixed == [
         "orders/service.py:23:28: not fixed 'http.method': defined by a constant outside this "
-        "file; use 'http.request.method'",
+        "file or also used for something else; use 'http.request.method'",
         "orders/service.py:30:53: not fixed 'orderId': renaming to 'order_id' would not parse "
         "(a duplicate keyword?)",
     ]
@@ -167,3 +167,66 @@ def test_fix_leaves_rename_cycles_alone(tmp_path: Path, cli: RunCli) -> None:
         assert f"{registry}:3: attribute renamed_to loops: app.a -> app.b -> app.a" in result.err
         assert f"{registry}:8: metric renamed_to loops: app.m1 -> app.m2 -> app.m1" in result.err
     assert cli("lint", "--diff", "--registry", registry, "--no-semconv", source).out == ""
+
+
+def _fix(cli: RunCli, source: Path, text: str) -> tuple[str, str]:
+    source.write_text(text)
+    result = cli(
+        "lint", "--fix", "--no-semconv", "--registry", SAMPLES / "shop" / "conventions", source
+    )
+    return source.read_text(), result.out
+
+
+def test_fix_never_touches_an_ignored_line(tmp_path: Path, cli: RunCli) -> None:
+    text = (
+        "def f(span):\n"
+        "    span.set_attribute('app.client.id', 1)  # obskit: ignore\n"
+        "    span.set_attribute('app.client.id', 2)  # obskit: ignore[deprecated]\n"
+        "    span.set_attribute('app.client.id', 3)\n"
+    )
+    fixed, out = _fix(cli, tmp_path / "ignored.py", text)
+    assert fixed == text.replace("'app.client.id', 3", "'app.customer.id', 3")
+    assert out.count(": fixed ") == 1
+
+
+def test_fix_never_touches_a_string_that_is_not_only_an_attribute_name(
+    tmp_path: Path, cli: RunCli
+) -> None:
+    text = (
+        'CLIENT = "app.client.id"\n'
+        "def f(span, headers):\n"
+        "    span.set_attribute(CLIENT, 1)\n"
+        "    headers[CLIENT] = 'x'  # the same string, used as a header name\n"
+    )
+    fixed, out = _fix(cli, tmp_path / "shared.py", text)
+    assert fixed == text
+    assert "not fixed 'app.client.id': defined by a constant outside this file or also used" in out
+
+
+def test_fix_never_touches_a_line_it_cannot_rewrite_safely(tmp_path: Path, cli: RunCli) -> None:
+    # the alias's fix would repeat a keyword already on the line: left as it is, and said so
+    text = (
+        "import obskit\nlog = obskit.get_logger()\nlog.info('placed', orderId=1, app_order_id=2)\n"
+    )
+    fixed, out = _fix(cli, tmp_path / "unsafe.py", text)
+    assert fixed == text
+    assert "not fixed 'orderId': renaming to 'app_order_id' would not parse" in out
+
+
+def test_fix_rewrites_consumer_attributes_given_by_a_lambda_or_a_function(
+    tmp_path: Path, cli: RunCli
+) -> None:
+    text = (
+        "import obskit\n"
+        "def ids(message):\n"
+        "    return {'app.client.id': message['c']}\n"
+        "@obskit.traced.consumer('orders', system='rabbitmq', attributes=ids)\n"
+        "def on_order(message): ...\n"
+        "@obskit.traced.consumer('returns', system='rabbitmq', attributes=ids)\n"
+        "def on_return(message): ...\n"
+        "with obskit.publishing('x', system='kafka', attributes=lambda: {'app.client.id': 1}):\n"
+        "    pass\n"
+    )
+    fixed, out = _fix(cli, tmp_path / "consumers.py", text)
+    assert fixed == text.replace("app.client.id", "app.customer.id")
+    assert out.count(": fixed ") == 2  # the function's name is written once, fixed once

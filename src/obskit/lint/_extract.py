@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from obskit.lint import _semconv_constants
@@ -194,6 +195,10 @@ class _Extractor:
         self.constants: dict[str, ast.Constant] = {}
         self.imports: dict[str, str] = {}
         self.loggers: set[str] = set()
+        #: ``id(use)`` -> the module constant its name came from
+        self._via_constant: dict[int, str] = {}
+        #: module-level functions -> the dict literals they return (``attributes=function``)
+        self.returned_dicts: dict[str, list[ast.Dict]] = {}
 
     # -- positions ------------------------------------------------------------------------
     def _col(self, line: int, byte_col: int) -> int:
@@ -241,8 +246,26 @@ class _Extractor:
                 self._import(node)  # type: ignore[arg-type]
             elif kind is ast.Assign or kind is ast.AnnAssign:
                 self._maybe_logger(node)  # type: ignore[arg-type]
-        for call in calls:
-            yield from self._call(call)
+        uses = [use for call in calls for use in self._call(call)]
+        yield from self._unshared(uses)
+
+    def _unshared(self, uses: list[NameUse]) -> Iterator[NameUse]:
+        """Drop the ``--fix`` spelling of a constant that is also used for something else: its
+        string is not only an attribute name, so rewriting it would change that other use."""
+        by_constant: dict[str, int] = {}
+        for use in uses:
+            constant = self._via_constant.get(id(use))
+            if constant is not None:
+                by_constant[constant] = by_constant.get(constant, 0) + 1
+        shared = {
+            constant
+            for constant, count in by_constant.items()
+            if len(re.findall(rf"(?<![\w.]){re.escape(constant)}\b", self.text)) > count + 1
+        }
+        for use in uses:
+            if self._via_constant.get(id(use)) in shared:
+                use = replace(use, spelling=None)
+            yield use
 
     def _module_constants(self, tree: ast.Module) -> None:
         def collect(body: list[ast.stmt], prefix: str) -> None:
@@ -255,6 +278,9 @@ class _Extractor:
                 elif isinstance(stmt, ast.ClassDef) and not prefix:
                     collect(stmt.body, stmt.name + ".")
                     continue
+                elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and not prefix:
+                    self._returned_dicts(stmt)
+                    continue
                 else:
                     continue
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -262,6 +288,24 @@ class _Extractor:
                         self.constants[prefix + target] = value
 
         collect(tree.body, "")
+
+    def _returned_dicts(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """The dict literals ``function`` returns, when every ``return`` returns one."""
+        returns = sorted(_own_returns(function), key=lambda r: (r.lineno, r.col_offset))
+        dicts = [r.value for r in returns if isinstance(r.value, ast.Dict)]
+        if dicts and len(dicts) == len(returns):
+            self.returned_dicts[function.name] = dicts
+
+    def _attribute_source(self, node: ast.expr | None) -> list[ast.expr | None]:
+        """What ``attributes=`` builds: a dict, a lambda's dict, or a module function's dicts."""
+        if isinstance(node, ast.Lambda):
+            return [node.body]
+        if isinstance(node, ast.Name) and node.id in self.returned_dicts:
+            # its names are written once, in the function: report them once, however many use it
+            dicts = self.returned_dicts[node.id]
+            self.returned_dicts[node.id] = []
+            return list(dicts)
+        return [node]
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.ImportFrom):
@@ -339,7 +383,9 @@ class _Extractor:
                 given = args[1]
             yield from self._mapping(given, "attribute")
         elif method in _TRACED or (receiver is not None and _terminal(receiver) == "traced"):
-            yield from self._mapping(_keyword(call, "attributes"), "attribute")
+            # consumers and producers: a dict, or a lambda / function returning one
+            for given in self._attribute_source(_keyword(call, "attributes")):
+                yield from self._mapping(given, "attribute")
         elif method == "bind_contextvars" or (
             receiver is not None
             and (method in _LOG_LEVELS or method in _LOG_BINDERS)
@@ -403,7 +449,9 @@ class _Extractor:
             if constant is not None:
                 text = constant.value
                 assert isinstance(text, str)
-                yield self._use(text, kind, node, value=value, spelling=_string(constant))
+                use = self._use(text, kind, node, value=value, spelling=_string(constant))
+                self._via_constant[id(use)] = dotted
+                yield use
                 return
             head, _, rest = dotted.partition(".")
             qualified = self.imports.get(head)
@@ -421,6 +469,19 @@ def _terminal(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return ""
+
+
+def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Return]:
+    """The ``return`` statements of ``function`` itself, not of functions nested in it."""
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            yield node
+        elif not isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
+        ):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _dotted(node: ast.expr) -> str | None:

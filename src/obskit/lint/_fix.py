@@ -121,13 +121,19 @@ class Fixer:
                 continue
             new = self.replacement(use)
             where = (str(path), use.line, use.col, use.name)
+            wanted = codes.get(id(use), set()) & FIX_CODES
             if new is None:
-                if codes.get(id(use), set()) & FIX_CODES:
+                if wanted:
                     plan.unfixable.append(Unfixable(*where, self._no_replacement(use)))
                 continue
+            if not wanted:
+                continue  # its finding is suppressed (``# obskit: ignore``, per-path ignores)
             spelling = use.spelling
             if spelling is None:
-                reason = f"defined by a constant outside this file; use '{new}'"
+                reason = (
+                    f"defined by a constant outside this file or also used for something "
+                    f"else; use '{new}'"
+                )
                 plan.unfixable.append(Unfixable(*where, reason))
                 continue
             if spelling.style == "keyword" and (not new.isidentifier() or keyword.iskeyword(new)):

@@ -229,7 +229,20 @@ def plan_fixes(
             continue  # reported by the lint pass
         if not uses:
             continue
-        codes = {id(use): {f.code for f in checker.check(use)} for use in uses}
+        # what the lint pass would suppress is never rewritten: a line marked
+        # ``# obskit: ignore``, a per-path ignore, a code not selected
+        ignores = inline_ignores(text)
+        path_ignores = config.path_ignores(str(item))
+        codes = {
+            id(use): {
+                f.code
+                for f in checker.check(use)
+                if config.rules.enabled(f.code)
+                and not (ALL in path_ignores or f.code in path_ignores)
+                and not suppressed(ignores, use.line, f.code)
+            }
+            for use in uses
+        }
         plan = fixer.plan(item, text, uses, codes)
         plan.bom = source.bom
         if plan.changes or plan.unfixable:
