@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from obskit.serve import Server
 
 __all__ = ["add_arguments", "run"]
 
@@ -27,6 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--export", metavar="FILE", help="write the telemetry as OTLP/JSON lines")
     parser.add_argument("--width", type=int, help="columns (default: the terminal's)")
+    parser.add_argument(
+        "--serve", action="store_true",
+        help="export to an in-process obskit serve and keep it running to explore (Ctrl-C stops)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--port", type=int, default=8000, help="web UI port for --serve (default: %(default)s)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,11 +54,17 @@ def run(args: argparse.Namespace) -> int:
         service_name="obskit-demo", exporter="none", mode="fix", conventions=CONVENTIONS
     )
     try:
+        server = _start_server(args.port) if args.serve else None
+    except OSError as exc:
+        print(f"obskit demo: cannot serve on port {args.port}: {exc}", file=sys.stderr)
+        return 1
+    if server is not None:
+        endpoint: str | None = server.otlp_url
+    else:
+        endpoint = args.endpoint if args.exporter == "otlp" else None
+    try:
         summary = run_demo(
-            args.broker,
-            broker_url=args.broker_url,
-            export=args.export,
-            otlp_endpoint=args.endpoint if args.exporter == "otlp" else None,
+            args.broker, broker_url=args.broker_url, export=args.export, otlp_endpoint=endpoint
         )
     except (OSError, ConnectionError) as exc:
         print(f"obskit demo: cannot reach {args.broker}: {exc}", file=sys.stderr)
@@ -69,4 +86,16 @@ def run(args: argparse.Namespace) -> int:
     console.print("[bold]summary[/]", highlight=False)
     for line in summary.lines():
         console.print(line, highlight=False, markup=False)
+    if server is not None:
+        trace = f"{server.url}/trace/{summary.interesting_trace_id}"
+        print(f"\nobskit serve: {server.url}  (the most eventful trace: {trace}; Ctrl-C stops)")
+        sys.stdout.flush()
+        server.serve_until_stopped()
     return 0
+
+
+def _start_server(port: int) -> Server:
+    """An in-memory ``obskit serve`` on ``port``; its OTLP ports are free ones."""
+    from obskit.serve import Server, Store
+
+    return Server(Store(":memory:"), port=port, otlp_port=0, grpc_port=0).start()

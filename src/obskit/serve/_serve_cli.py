@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
 
 __all__ = ["add_arguments", "run"]
@@ -82,13 +80,5 @@ def run(args: argparse.Namespace) -> int:
         f"{server.grpc_endpoint}, database {store.path})",
         flush=True,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_until_stopped()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -61,6 +62,18 @@ class Server:
         for server in (self._web, self._otlp):
             threading.Thread(target=server.serve_forever, name="obskit-serve", daemon=True).start()
         return self
+
+    def serve_until_stopped(self) -> None:
+        """Block until Ctrl-C or SIGTERM, then stop (the command-line entry points)."""
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         self._grpc.stop(grace=1).wait()

@@ -2,8 +2,10 @@
 
 Traces get a small integer id in arrival order. Every table is keyed by it, so dropping the
 oldest traces (retention) walks indexes in insertion order, and each ``(key, value)`` pair a
-trace carries (span and resource attributes, its services and operations) is indexed once per
-trace: an attribute search is one index lookup however many spans are stored.
+trace's spans carry (attributes, services, operations) is indexed once per trace: an attribute
+search is one index lookup however many spans are stored. Resources (a service's process
+attributes, the same on every span it sends) are stored and indexed once each, with one row
+per trace and resource linking them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from obskit.view._otlp_json import (
     SpanRecord,
     TelemetryFile,
 )
-from obskit.view._select import searchable
+from obskit.view._select import MAX_INDEXED, searchable
 
 __all__ = ["Retention", "Search", "Store", "TraceSummary"]
 
@@ -39,11 +41,16 @@ CREATE INDEX IF NOT EXISTS traces_start ON traces(start_ns);
 CREATE TABLE IF NOT EXISTS spans(
   tid INT, span_id TEXT, parent_span_id TEXT, service TEXT, name TEXT, kind INT,
   start_ns INT, end_ns INT, status_code INT, status_message TEXT, scope TEXT,
-  attributes TEXT, events TEXT, links TEXT, resource TEXT);
+  attributes TEXT, events TEXT, links TEXT, rid INT);
 CREATE INDEX IF NOT EXISTS spans_tid ON spans(tid);
 CREATE TABLE IF NOT EXISTS trace_index(key TEXT, value TEXT, tid INT,
   PRIMARY KEY(key, value, tid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS trace_index_tid ON trace_index(tid);
+CREATE TABLE IF NOT EXISTS resources(rid INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS resource_index(key TEXT, value TEXT, rid INT,
+  PRIMARY KEY(key, value, rid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trace_resources(tid INT, rid INT, PRIMARY KEY(tid, rid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_resources_rid ON trace_resources(rid, tid);
 CREATE TABLE IF NOT EXISTS operations(service TEXT, name TEXT, PRIMARY KEY(service, name));
 CREATE TABLE IF NOT EXISTS logs(
   tid INT, span_id TEXT, time_ns INT, severity_text TEXT, severity_number INT, body TEXT,
@@ -58,6 +65,12 @@ OPERATION: Final = ":operation"
 SERVICE_OPERATION: Final = ":service_operation"
 _OLDEST_TWENTIETH: Final = (
     "SELECT tid FROM traces ORDER BY tid LIMIT max(1, (SELECT count(*) FROM traces) / 20)"
+)
+#: a span attribute of the trace, or an attribute of one of its resources
+_WHERE: Final = (
+    "t.tid IN (SELECT tid FROM trace_index WHERE key = ? AND value = ? UNION ALL "
+    "SELECT tid FROM trace_resources WHERE rid IN "
+    "(SELECT rid FROM resource_index WHERE key = ? AND value = ?))"
 )
 _UPSERT_TRACE: Final = """
 INSERT INTO traces(trace_id, start_ns, end_ns, root, first, spans, errors, services)
@@ -158,6 +171,7 @@ class Store:
         self._db.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache
         self._lock = threading.Lock()
         self._checked = 0.0
+        self._resources: dict[str, int] = dict(self._db.execute("SELECT body, rid FROM resources"))
 
     def close(self) -> None:
         with self._lock:
@@ -210,16 +224,15 @@ class Store:
         rows: list[tuple[object, ...]] = []
         index: set[tuple[str, str, int]] = set()
         operations: set[tuple[str, str]] = set()
-        # spans of one resource share its dict: encode and index it once per batch
-        resources: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+        # spans of one resource share its dict: look it up once per batch
+        resources: dict[int, int] = {}
+        links: set[tuple[int, int]] = set()
         for span in (s for spans in by_trace.values() for s in spans):
             tid = tids[span.trace_id]
-            resource = resources.get(id(span.resource))
-            if resource is None:
-                resource = resources[id(span.resource)] = (
-                    _dumps(span.resource),
-                    _pairs(span.resource),
-                )
+            rid = resources.get(id(span.resource))
+            if rid is None:
+                rid = resources[id(span.resource)] = self._resource(span.resource)
+            links.add((tid, rid))
             rows.append(
                 (
                     tid, span.span_id, span.parent_span_id, span.service, span.name, span.kind,
@@ -229,17 +242,35 @@ class Store:
                     if span.events else "[]",
                     _dumps([[k.trace_id, k.span_id, k.attributes] for k in span.links])
                     if span.links else "[]",
-                    resource[0],
+                    rid,
                 )
             )  # fmt: skip
-            index.update((key, text, tid) for key, text in _pairs(span.attributes))
-            index.update((key, text, tid) for key, text in resource[1])
+            for key, value in span.attributes.items():
+                # strings are most values: skip the general spelling function for them
+                text = (
+                    value if type(value) is str and len(value) <= MAX_INDEXED else searchable(value)
+                )
+                if text is not None:
+                    index.add((key, text, tid))
             index.add((OPERATION, span.name, tid))
             index.add((SERVICE_OPERATION, f"{span.service}\n{span.name}", tid))
             operations.add((span.service, span.name))
+        self._db.executemany("INSERT OR IGNORE INTO trace_resources VALUES (?, ?)", links)
         self._db.executemany(f"INSERT INTO spans VALUES ({','.join('?' * 15)})", rows)
         self._db.executemany("INSERT OR IGNORE INTO trace_index VALUES (?, ?, ?)", index)
         self._db.executemany("INSERT OR IGNORE INTO operations VALUES (?, ?)", operations)
+
+    def _resource(self, resource: dict[str, object]) -> int:
+        body = json.dumps(resource, sort_keys=True, separators=(",", ":"), default=str)
+        rid = self._resources.get(body)
+        if rid is None:
+            cursor = self._db.execute("INSERT INTO resources(body) VALUES (?)", (body,))
+            rid = self._resources[body] = int(cursor.lastrowid or 0)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO resource_index VALUES (?, ?, ?)",
+                ((key, text, rid) for key, text in _pairs(resource)),
+            )
+        return rid
 
     def _add_logs(self, logs: Sequence[LogRecord], tids: dict[str, int]) -> None:
         self._db.executemany(
@@ -306,6 +337,7 @@ class Store:
             spans += self._db.execute(f"DELETE FROM spans WHERE tid IN ({marks})", chunk).rowcount
             logs += self._db.execute(f"DELETE FROM logs WHERE tid IN ({marks})", chunk).rowcount
             self._db.execute(f"DELETE FROM trace_index WHERE tid IN ({marks})", chunk)
+            self._db.execute(f"DELETE FROM trace_resources WHERE tid IN ({marks})", chunk)
             self._db.execute(f"DELETE FROM traces WHERE tid IN ({marks})", chunk)
         for name, value in (("traces", len(tids)), ("spans", spans), ("logs", logs)):
             self._db.execute(
@@ -342,8 +374,8 @@ class Store:
                            "i.key = ? AND substr(i.value, 1, ?) = ?)")  # fmt: skip
             args += [SERVICE_OPERATION, len(search.service) + 1, search.service + "\n"]
         for key, value in pairs:
-            clauses.append("t.tid IN (SELECT tid FROM trace_index WHERE key = ? AND value = ?)")
-            args += [key, value]
+            clauses.append(_WHERE)
+            args += [key, value, key, value]
         if search.error is not None:
             clauses.append("t.errors > 0" if search.error else "t.errors = 0")
         if search.min_duration_ms is not None:
@@ -394,7 +426,8 @@ class Store:
                 result.spans.extend(
                     _span(row)
                     for row in self._db.execute(
-                        "SELECT traces.trace_id, spans.* FROM spans JOIN traces USING (tid) "
+                        "SELECT traces.trace_id, spans.*, resources.body FROM spans "
+                        "JOIN traces USING (tid) JOIN resources USING (rid) "
                         f"WHERE tid IN ({marks})",
                         chunk,
                     )
@@ -435,7 +468,7 @@ def _summary(trace_id: str, spans: list[SpanRecord]) -> tuple[object, ...]:
 
 def _span(row: tuple[Any, ...]) -> SpanRecord:
     (trace_id, _tid, span_id, parent, service, name, kind, start, end, code, message, scope,
-     attributes, events, links, resource) = row  # fmt: skip
+     attributes, events, links, _rid, resource) = row  # fmt: skip
     return SpanRecord(
         trace_id=trace_id,
         span_id=span_id,
