@@ -184,3 +184,34 @@ def test_settle_true_handlers_are_settled_by_their_own_decision(
     ]
     assert settlements == ["retry", "dead_letter"]
     assert bus.sent() == [message.again(attempt=1)]  # no copy leaked onto the bus
+
+
+def test_a_raw_redis_entry_is_retried_as_a_re_added_entry(
+    telemetry: Telemetry, bus: InMemoryBus
+) -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    @obskit.traced.consumer("orders", system="redis")
+    def on_entry(entry: tuple[str, dict[str, Any]]) -> None:
+        entry_id, fields = entry  # what redis-py's XREADGROUP gives, unwrapped
+        seen.append((entry_id, json.loads(fields["body"])))
+        if len(seen) == 1:
+            raise TransientError("first time fails")
+
+    bus.subscribe("orders", on_entry, shape="redis-raw")
+    message = bus.publish("orders", {"id": "o-1"})
+    bus.drain()
+    bus.deliver(message)
+    bus.drain()
+    assert [body for _, body in seen] == [{"id": "o-1"}] * 3
+    first, retry, duplicate = (entry_id for entry_id, _ in seen)
+    assert first == duplicate != retry and re.fullmatch(r"\d+-\d+", retry)
+    spans = telemetry.find_spans("process orders")
+    assert [
+        (
+            s.attributes["messaging.message.id"],
+            s.attributes.get("obskit.message.attempt"),
+            s.attributes.get("obskit.message.duplicate", False),
+        )
+        for s in spans
+    ] == [(first, None, False), (retry, 2, False), (first, None, True)]

@@ -118,8 +118,9 @@ class InMemoryBus:
 
         ``shape`` hands the handler what its real client would: ``"aio-pika"`` (an
         ``IncomingMessage``), ``"pika"`` (``channel, method, properties, body``), ``"nats"`` (a
-        nats-py ``Msg`` as JetStream delivers it) or ``"redis"`` (a ``RedisStreamEntry``);
-        by default a :class:`BusMessage`.
+        nats-py ``Msg`` as JetStream delivers it), ``"redis"`` (a ``RedisStreamEntry``) or
+        ``"redis-raw"`` (redis-py's bare ``(entry_id, fields)``); by default a
+        :class:`BusMessage`.
         """
         if shape is not None and shape not in SHAPES:
             raise ValueError(f"unknown shape {shape!r}; expected one of {sorted(SHAPES)}")

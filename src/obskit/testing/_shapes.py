@@ -295,22 +295,39 @@ class _RedisClient:
         return _RedisPipeline(self._bus, self._settled)
 
 
-def _redis(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any, ...]:
+def _redis_fields(message: BusMessage) -> dict[str, Any]:
     body = message.body if isinstance(message.body, bytes | str) else encode_body(message.body)
-    fields = {**message.headers, "body": body.decode() if isinstance(body, bytes) else body}
-    # the entry keeps its id across deliveries, as in Redis (the id is the message's identity)
-    entry_id = f"{int(message.published_at * 1000)}-{zlib.crc32(message.message_id.encode())}"
-    return (
-        redis_entry(
-            message.destination,
-            entry_id,
-            fields,
-            group=CONSUMER,
-            consumer="memory-1",
-            delivery_count=message.attempt,
-            client=_RedisClient(bus, settled),
-        ),
+    return {**message.headers, "body": body.decode() if isinstance(body, bytes) else body}
+
+
+def _entry_id(message: BusMessage, attempt: int = 1) -> str:
+    """``<ms>-<seq>``, the same for every delivery of one entry (the message's identity); a
+    re-added copy (``attempt``) is another entry."""
+    sequence = zlib.crc32(f"{message.message_id}/{attempt}".encode())
+    return f"{int(message.published_at * 1000)}-{sequence}"
+
+
+def _redis(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any, ...]:
+    entry = redis_entry(
+        message.destination,
+        _entry_id(message),
+        _redis_fields(message),
+        group=CONSUMER,
+        consumer="memory-1",
+        delivery_count=message.attempt,
+        client=_RedisClient(bus, settled),
     )
+    return (entry,)
+
+
+def _redis_raw(bus: InMemoryBus, message: BusMessage, settled: Settled) -> tuple[Any, ...]:
+    """A bare ``(entry_id, fields)`` as XREADGROUP returns it: it cannot say how often it was
+    delivered, so a retry is what ``settle=True`` makes of it, a re-added entry (a new id)
+    carrying ``obskit-attempt``."""
+    fields = _redis_fields(message)
+    if message.attempt > 1:
+        fields[ATTEMPT_HEADER] = str(message.attempt)
+    return ((_entry_id(message, message.attempt), fields),)
 
 
 SHAPES: dict[str, Shape] = {
@@ -318,4 +335,5 @@ SHAPES: dict[str, Shape] = {
     "pika": Shape(_pika, is_async=False),
     "nats": Shape(_nats, is_async=True),
     "redis": Shape(_redis, is_async=False),
+    "redis-raw": Shape(_redis_raw, is_async=False),
 }
