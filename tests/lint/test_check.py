@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from obskit.lint import observations
-from tests.lint.conftest import SAMPLES, RunCli
+from tests.lint.conftest import SAMPLES, Run, RunCli
 
 OTLP = SAMPLES / "otlp" / "telemetry.jsonl"
 WEAVER = SAMPLES / "otlp" / "weaver-samples.json"
@@ -19,10 +19,10 @@ EXPECTED = f"""\
 {OTLP}:1:1: deprecated 'http.method' is deprecated (renamed): use 'http.request.method' (span 'POST /orders')
 {OTLP}:1:1: type_mismatch 'app.order.total' is registered as double, got str (span 'POST /orders')
 {OTLP}:1:1: near_duplicate 'app.order_number' is another spelling of the registered 'app.order.id' (log key 'order_id') (event 'order.placed' of span 'POST /orders')
-{OTLP}:1:1: not_stable 'messaging.system' is development, not stable (span 'process shipping')
 {OTLP}:1:1: missing_namespace 'cart' has no namespace (span 'process shipping')
 {OTLP}:2:1: near_duplicate 'customerId' is another spelling of the registered 'app.customer.id' (log key 'customer_id') (log 'order_placed')
 {OTLP}:3:1: invalid_format 'orderLatency' must be lowercase [a-z][a-z0-9]* parts joined by single '.' or '_' (metric 'orderLatency')
+not stable: 1 registered names are not stable yet (information; --format json lists each use): messaging.system
 coverage: 2 of 4 registered names seen (50%)
   seen: app.order.id, app.order.total
   unregistered: cart
@@ -124,7 +124,7 @@ def test_unexpected_decoding_errors_are_parse_errors(
 ) -> None:
     import obskit.lint._check as check
 
-    def broken(text: str) -> Iterator[object]:
+    def broken(text: str, selection: object = None) -> Iterator[object]:
         raise AttributeError("'str' object has no attribute 'get'")
         yield
 
@@ -134,3 +134,69 @@ def test_unexpected_decoding_errors_are_parse_errors(
     result = cli("check", path, "--config", CONFIG)
     assert result.code == 1
     assert f"{path}:1:1: parse_error unexpected structure: AttributeError:" in result.out
+
+
+def _spans(service: str, scope: str, attributes: dict[str, str]) -> dict[str, object]:
+    return {
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "scopeSpans": [
+            {
+                "scope": {"name": scope},
+                "spans": [
+                    {
+                        "name": "s",
+                        "attributes": [
+                            {"key": k, "value": {"stringValue": v}} for k, v in attributes.items()
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """Two services; each has obskit's spans and a contrib instrumentation on old names."""
+    path = tmp_path / "mixed.jsonl"
+    resources = [
+        _spans("orders", "obskit", {"messaging.system": "rabbitmq"}),
+        _spans("orders", "opentelemetry.instrumentation.pika", {"net.peer.name": "mq"}),
+        _spans("billing", "obskit", {"http.method": "GET"}),
+        _spans("billing", "opentelemetry.instrumentation.requests", {"http.url": "u"}),
+    ]
+    path.write_text(json.dumps({"resourceSpans": resources}) + "\n")
+    return path
+
+
+def _codes(result: Run) -> set[tuple[str, str]]:
+    return {(f["code"], f["name"]) for f in json.loads(result.out)["findings"]}
+
+
+def test_check_filters_and_fails_by_scope_and_service(mixed: Path, cli: RunCli) -> None:
+    everything = cli("check", mixed, "--format", "json")
+    assert everything.code == 1
+    assert {n for c, n in _codes(everything) if c == "deprecated"} == {
+        "net.peer.name",
+        "http.method",
+        "http.url",
+    }
+    # leave the contrib instrumentations out: only obskit's own telemetry is judged
+    own = cli("check", mixed, "--format", "json", "--exclude-scope", "opentelemetry.*")
+    assert {n for c, n in _codes(own) if c == "deprecated"} == {"http.method"}
+    assert own.code == 1
+    orders = cli("check", mixed, "--format", "json", "--service", "orders", "--scope", "obskit")
+    assert _codes(orders) == {("not_stable", "messaging.system")}
+    assert orders.code == 0  # fails by what is left: information only
+    billing_out = cli("check", mixed, "--format", "json", "--exclude-service", "billing")
+    assert {n for c, n in _codes(billing_out) if c == "deprecated"} == {"net.peer.name"}
+
+
+def test_check_groups_not_stable_notes(mixed: Path, cli: RunCli) -> None:
+    result = cli("check", mixed, "--scope", "obskit")
+    lines = result.out.splitlines()
+    assert not any(": not_stable " in line for line in lines)  # no line per use
+    assert (
+        "not stable: 1 registered names are not stable yet (information; --format json lists "
+        "each use): messaging.system"
+    ) in lines

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,33 @@ from obskit.lint._extract import NO_VALUE, Kind, NameUse
 from obskit.lint._results import LocatedFinding, Summary
 from obskit.view._otlp_json import any_value, documents
 
-__all__ = ["CheckResult", "Coverage", "check_files", "observations"]
+__all__ = ["CheckResult", "Coverage", "Selection", "check_files", "observations"]
+
+
+def _matches(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    return (not include or any(fnmatchcase(name, p) for p in include)) and not any(
+        fnmatchcase(name, p) for p in exclude
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which telemetry ``check`` judges: instrumentation scopes and services, by glob.
+
+    A contrib instrumentation still on old names (``opentelemetry.instrumentation.*``) or one
+    service can be left out, or judged alone, so CI fails only for what a team owns.
+    """
+
+    scopes: tuple[str, ...] = ()
+    exclude_scopes: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    exclude_services: tuple[str, ...] = ()
+
+    def service(self, name: str) -> bool:
+        return _matches(name, self.services, self.exclude_services)
+
+    def scope(self, name: str) -> bool:
+        return _matches(name, self.scopes, self.exclude_scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +128,40 @@ def _otlp_attributes(
             yield Observation(item["key"], kind, _otlp_value(item.get("value")), line, context)
 
 
-def _otlp(document: Mapping[str, Any], line: int) -> Iterator[Observation]:
-    for resource_spans in _items(_get(document, "resourceSpans", "resource_spans")):
+def _service(container: Mapping[str, Any]) -> str:
+    resource = container.get("resource")
+    if isinstance(resource, Mapping):
+        for item in _items(resource.get("attributes")):
+            if item.get("key") == "service.name":
+                value = any_value(item.get("value"))
+                return value if isinstance(value, str) else ""
+    return ""
+
+
+def _selected(
+    containers: object, scope_keys: tuple[str, ...], selection: Selection
+) -> Iterator[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
+    """Each resource of a selected service, with its selected instrumentation scopes."""
+    for container in _items(containers):
+        if not selection.service(_service(container)):
+            continue
+        scopes = []
+        for scope in _items(_get(container, *scope_keys)):
+            about = scope.get("scope") or scope.get("instrumentationLibrary")
+            name = about.get("name") if isinstance(about, Mapping) else None
+            if selection.scope(name if isinstance(name, str) else ""):
+                scopes.append(scope)
+        yield container, scopes
+
+
+def _otlp(document: Mapping[str, Any], line: int, selection: Selection) -> Iterator[Observation]:
+    for resource_spans, scopes in _selected(
+        _get(document, "resourceSpans", "resource_spans"),
+        ("scopeSpans", "scope_spans", "instrumentationLibrarySpans"),
+        selection,
+    ):
         yield from _resource(resource_spans, line)
-        scopes = _get(resource_spans, "scopeSpans", "scope_spans", "instrumentationLibrarySpans")
-        for scope in _items(scopes):
+        for scope in scopes:
             for span in _items(_get(scope, "spans")):
                 where = f"span '{span.get('name', '')}'"
                 yield from _otlp_attributes(span.get("attributes"), "attribute", line, where)
@@ -118,17 +174,23 @@ def _otlp(document: Mapping[str, Any], line: int) -> Iterator[Observation]:
                 for link in _items(span.get("links")):
                     context = f"link of {where}"
                     yield from _otlp_attributes(link.get("attributes"), "attribute", line, context)
-    for resource_logs in _items(_get(document, "resourceLogs", "resource_logs")):
+    for resource_logs, scopes in _selected(
+        _get(document, "resourceLogs", "resource_logs"), ("scopeLogs", "scope_logs"), selection
+    ):
         yield from _resource(resource_logs, line)
-        for scope in _items(_get(resource_logs, "scopeLogs", "scope_logs")):
+        for scope in scopes:
             for record in _items(_get(scope, "logRecords", "log_records")):
                 body = _otlp_value(record.get("body"))
                 label = _get(record, "eventName", "event_name") or body
                 where = f"log '{label}'" if isinstance(label, str) and label else "log record"
                 yield from _otlp_attributes(record.get("attributes"), "log_field", line, where)
-    for resource_metrics in _items(_get(document, "resourceMetrics", "resource_metrics")):
+    for resource_metrics, scopes in _selected(
+        _get(document, "resourceMetrics", "resource_metrics"),
+        ("scopeMetrics", "scope_metrics"),
+        selection,
+    ):
         yield from _resource(resource_metrics, line)
-        for scope in _items(_get(resource_metrics, "scopeMetrics", "scope_metrics")):
+        for scope in scopes:
             for metric in _items(scope.get("metrics")):
                 name = metric.get("name")
                 where = f"metric '{name}'"
@@ -194,11 +256,12 @@ def _weaver(sample: Mapping[str, Any], line: int) -> Iterator[Observation]:
         yield from _weaver_attributes([sample], "attribute", line, "attribute")
 
 
-def observations(text: str) -> Iterator[Observation]:
-    """Every name in a captured-telemetry file, whichever of the supported shapes it is."""
+def observations(text: str, selection: Selection = Selection()) -> Iterator[Observation]:
+    """Every name in a captured-telemetry file, whichever of the supported shapes it is (of the
+    selected services and scopes, for OTLP; Weaver samples name neither)."""
     for line, item in documents(text):
         if any(key in item for key in _OTLP_KEYS):
-            yield from _otlp(item, line)
+            yield from _otlp(item, line, selection)
         else:
             yield from _weaver(item, line)
 
@@ -213,7 +276,11 @@ _OTLP_KEYS = (
 
 
 def check_files(
-    paths: Sequence[Path], registry: Registry, *, own_sources: Sequence[Path] = ()
+    paths: Sequence[Path],
+    registry: Registry,
+    *,
+    own_sources: Sequence[Path] = (),
+    selection: Selection = Selection(),
 ) -> CheckResult:
     """Judge every name in ``paths``; each (code, name, signal) is reported once, where first seen.
 
@@ -237,7 +304,7 @@ def check_files(
         name = str(path)
         try:
             text = path.read_text(encoding="utf-8")
-            seen = list(observations(text))
+            seen = list(observations(text, selection))
             result.context.add(document for _line, document in documents(text))
         except (OSError, UnicodeDecodeError) as error:
             message = f"cannot read: {getattr(error, 'strerror', None) or error}"
