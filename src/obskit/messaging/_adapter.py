@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from obskit.messaging._decision import SettlementDecision
 
@@ -44,6 +44,22 @@ class MessageInfo:
     redelivered: bool | None = None
     attributes: dict[str, Any] = field(default_factory=dict)  # broker-specific conventions
     readable: bool = True  # False: nothing in the message's shape says where headers are
+
+
+#: the attempt a retried copy is (brokers that cannot count redeliveries carry it in a header)
+ATTEMPT_HEADER: Final = "obskit-attempt"
+ERROR_TYPE_HEADER: Final = "obskit-error-type"
+ERROR_KIND_HEADER: Final = "obskit-error-kind"
+DEAD_LETTERED_AT_HEADER: Final = "obskit-dead-lettered-at"
+DEAD_LETTER_FROM_HEADER: Final = "obskit-dead-letter-from"
+#: headers a dead letter gains; a replay removes them (and the attempt count) again
+FAILURE_HEADERS: Final = (
+    ATTEMPT_HEADER,
+    ERROR_TYPE_HEADER,
+    ERROR_KIND_HEADER,
+    DEAD_LETTERED_AT_HEADER,
+    DEAD_LETTER_FROM_HEADER,
+)
 
 
 @dataclass(frozen=True, slots=True)

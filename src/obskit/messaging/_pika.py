@@ -23,6 +23,7 @@ from typing import Any, Final, NamedTuple
 
 from obskit import _semconv_names as sc
 from obskit.messaging._adapter import (
+    ATTEMPT_HEADER,
     MessageInfo,
     SettleRequest,
     _opt_str,
@@ -32,7 +33,6 @@ from obskit.messaging._adapter import (
 from obskit.messaging._decision import Settle
 from obskit.messaging._extras import require
 
-ATTEMPT_HEADER: Final = "obskit-attempt"
 #: how long an unused delay queue outlives its message TTL before RabbitMQ deletes it
 _DELAY_QUEUE_GRACE_MS: Final = 60_000
 

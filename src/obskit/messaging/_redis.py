@@ -22,6 +22,7 @@ from typing import Any, Final, NamedTuple
 
 from obskit import _semconv_names as sc
 from obskit.messaging._adapter import (
+    ATTEMPT_HEADER,
     MessageInfo,
     SettleRequest,
     _opt_str,
@@ -38,9 +39,8 @@ __all__ = [
     "redis_entry",
 ]
 
-ATTEMPT_FIELD: Final = "obskit-attempt"
 _CONTEXT_FIELDS: Final = frozenset(
-    {"traceparent", "tracestate", "baggage", sc.SENT_AT_HEADER, ATTEMPT_FIELD}
+    {"traceparent", "tracestate", "baggage", sc.SENT_AT_HEADER, ATTEMPT_HEADER}
 )
 
 
@@ -210,7 +210,7 @@ def read_raw(entry: Sequence[Any]) -> MessageInfo:
 
 def _attempt(fields: Mapping[Any, Any], delivery_count: int | None) -> int | None:
     """Re-added copies count in ``obskit-attempt``; XPENDING counts deliveries of this one."""
-    value = fields.get(ATTEMPT_FIELD, fields.get(ATTEMPT_FIELD.encode()))
+    value = fields.get(ATTEMPT_HEADER, fields.get(ATTEMPT_HEADER.encode()))
     base = int(value) if isinstance(value, str | bytes) and value.isdigit() else None
     if base is None:
         return delivery_count
@@ -225,7 +225,7 @@ def settle_entry(entry: RedisStreamEntry, request: SettleRequest) -> Any:
     decision = request.decision
     pipe = entry.client.pipeline(transaction=True)
     if decision.action is Settle.RETRY:
-        pipe.xadd(entry.stream, _fields(entry.fields, {ATTEMPT_FIELD: decision.next_attempt}))
+        pipe.xadd(entry.stream, _fields(entry.fields, {ATTEMPT_HEADER: decision.next_attempt}))
     elif decision.action is Settle.DEAD_LETTER:
         target = request.dead_letter or f"{entry.stream}.dead-letter"
         pipe.xadd(target, _fields(entry.fields, request.failure))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from obskit.messaging._settling import DEAD_LETTER_FROM_HEADER, FAILURE_HEADERS
+from obskit.messaging._adapter import DEAD_LETTER_FROM_HEADER, FAILURE_HEADERS
 
 __all__ = ["replay_dead_letters"]
 

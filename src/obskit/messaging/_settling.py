@@ -21,7 +21,16 @@ import wrapt
 from obskit import _semconv_names as sc
 from obskit._providers import settled_tally
 from obskit.errors import ErrorKind, RetryDelay, error_type
-from obskit.messaging._adapter import SettleRequest, read_message, settler_for
+from obskit.messaging._adapter import (
+    ATTEMPT_HEADER,
+    DEAD_LETTER_FROM_HEADER,
+    DEAD_LETTERED_AT_HEADER,
+    ERROR_KIND_HEADER,
+    ERROR_TYPE_HEADER,
+    SettleRequest,
+    read_message,
+    settler_for,
+)
 from obskit.messaging._consumer import ConsumerOperation, dynamic_destination, log_outcome
 from obskit.messaging._decision import Settle, SettlementDecision, decide_settlement
 from obskit.messaging._settle import consumer_call, record
@@ -30,20 +39,6 @@ __all__ = ["BROKER_DEAD_LETTER", "SettleOptions", "settling"]
 
 _log = logging.getLogger("obskit.messaging")
 F = TypeVar("F", bound=Callable[..., Any])
-
-ATTEMPT_HEADER: Final = "obskit-attempt"
-ERROR_TYPE_HEADER: Final = "obskit-error-type"
-ERROR_KIND_HEADER: Final = "obskit-error-kind"
-DEAD_LETTERED_AT_HEADER: Final = "obskit-dead-lettered-at"
-DEAD_LETTER_FROM_HEADER: Final = "obskit-dead-letter-from"
-#: headers a dead letter gains; a replay removes them (and the attempt count) again
-FAILURE_HEADERS: Final = (
-    ATTEMPT_HEADER,
-    ERROR_TYPE_HEADER,
-    ERROR_KIND_HEADER,
-    DEAD_LETTERED_AT_HEADER,
-    DEAD_LETTER_FROM_HEADER,
-)
 
 
 class _BrokerDeadLetter:

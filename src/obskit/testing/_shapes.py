@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from obskit.errors import ErrorKind
-from obskit.messaging._decision import Settle
-from obskit.messaging._extras import require
-from obskit.messaging._redis import redis_entry
-from obskit.messaging._settling import (
+from obskit.messaging._adapter import (
     ATTEMPT_HEADER,
     DEAD_LETTER_FROM_HEADER,
     ERROR_KIND_HEADER,
     ERROR_TYPE_HEADER,
 )
+from obskit.messaging._decision import Settle
+from obskit.messaging._extras import require
+from obskit.messaging._redis import redis_entry
 
 if TYPE_CHECKING:
     from obskit.testing._bus import InMemoryBus
