@@ -303,3 +303,49 @@ def test_a_function_nothing_binds_gets_a_plain_closure_of_its_own_kind(
     assert handlers.handle({"id": "m-4", "headers": {}}) == (handlers, "m-4")
     ids = sorted(str((s.attributes or {})["messaging.message.id"]) for s in telemetry.spans)
     assert ids == ["m-1", "m-2", "m-3", "m-4"]
+
+
+@pytest.mark.parametrize(
+    ("opt_in", "as_event", "as_log"),
+    [
+        (None, True, False),
+        ("logs", False, True),
+        ("logs/dup", True, True),
+        ("http,logs", False, True),
+    ],
+)
+def test_exceptions_as_span_events_or_log_records(
+    telemetry: Telemetry,
+    monkeypatch: pytest.MonkeyPatch,
+    opt_in: str | None,
+    as_event: bool,
+    as_log: bool,
+) -> None:
+    """OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN (semantic conventions 1.40): ``logs`` sends an
+    exception as a log record instead of a span event, ``logs/dup`` as both."""
+    if opt_in is None:
+        monkeypatch.delenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", raising=False)
+    else:
+        monkeypatch.setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", opt_in)
+
+    @obskit.traced
+    def fail() -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        fail()
+    span = telemetry.span("test_exceptions_as_span_events_or_log_records.<locals>.fail")
+    events = [e for e in span.events if e.name == "exception"]
+    records = [r.log_record for r in telemetry.logs if r.log_record.event_name == "exception"]
+    assert (len(events), len(records)) == (int(as_event), int(as_log))
+    for record in records:
+        assert (record.trace_id, record.span_id) == (
+            span.context.trace_id,
+            span.context.span_id,
+        )
+        attributes = dict(record.attributes or {})
+        assert attributes["exception.type"] == "ValueError"
+        assert attributes["exception.message"] == "boom"
+        assert "Traceback" in str(attributes["exception.stacktrace"])
+    assert span.attributes is not None and span.attributes["error.type"] == "ValueError"
+    assert "error.message" not in span.attributes  # not used (semantic conventions 1.40)

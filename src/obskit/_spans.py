@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable
 from contextvars import Token
 from typing import Any
 
+from opentelemetry import _logs, trace
 from opentelemetry import context as context_api
-from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from obskit import _semconv_names as sc
@@ -27,18 +28,41 @@ _detach = context_api.detach
 _ERROR_STATUS_CACHE: dict[str, Status] = {}
 
 
+#: where exceptions go (semantic conventions 1.40): ``logs`` as log records instead of span
+#: events, ``logs/dup`` as both; unset, span events only
+EXCEPTION_SIGNAL_OPT_IN = "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN"
+
+
+def exception_signals() -> tuple[bool, bool]:
+    """``(as a span event, as a log record)``, read when an exception is recorded."""
+    chosen = {v.strip() for v in os.environ.get(EXCEPTION_SIGNAL_OPT_IN, "").split(",")}
+    if "logs/dup" in chosen:
+        return True, True
+    return ("logs" not in chosen), ("logs" in chosen)
+
+
 def add_exception_event(span: Span, exc: BaseException, etype: str) -> None:
     """The conventions' ``exception`` event, without the SDK's deprecated ``exception.escaped``
     (``Span.record_exception`` still adds it), so obskit's telemetry passes its own checks.
-    Message and stack trace are scrubbed like log fields: exceptions carry URLs, DSNs, tokens."""
-    span.add_event(
-        "exception",
-        {
-            sc.EXCEPTION_TYPE: etype,
-            sc.EXCEPTION_MESSAGE: scrub_text(str(exc)),
-            sc.EXCEPTION_STACKTRACE: scrub_text("".join(traceback.format_exception(exc))),
-        },
-    )
+    Message and stack trace are scrubbed like log fields: exceptions carry URLs, DSNs, tokens.
+    With ``OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`` it is (also) a log record named
+    ``exception`` in the span's context."""
+    attributes = {
+        sc.EXCEPTION_TYPE: etype,
+        sc.EXCEPTION_MESSAGE: scrub_text(str(exc)),
+        sc.EXCEPTION_STACKTRACE: scrub_text("".join(traceback.format_exception(exc))),
+    }
+    as_event, as_log = exception_signals()
+    if as_event:
+        span.add_event("exception", attributes)
+    if as_log:
+        _logs.get_logger("obskit").emit(
+            context=_set_span_in_context(span),
+            severity_number=_logs.SeverityNumber.ERROR,
+            severity_text="ERROR",
+            event_name="exception",
+            attributes=attributes,
+        )
 
 
 def record_outcome(

@@ -95,3 +95,21 @@ async def test_async_clients_and_global_instrumentation(telemetry: Telemetry) ->
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         await client.post("http://api.test/x")
     assert len(telemetry.spans) == 1 and span is not None
+
+
+async def test_a_cancelled_client_call_is_not_an_error(telemetry: Telemetry) -> None:
+    """Semantic conventions 1.40: a call the caller cancelled did not fail."""
+    import asyncio
+
+    async def cancelled(request: httpx.Request) -> httpx.Response:
+        raise asyncio.CancelledError
+
+    client = instrument_httpx(httpx.AsyncClient(transport=httpx.MockTransport(cancelled)))
+    with pytest.raises(asyncio.CancelledError):
+        await client.get("https://api.test/slow")
+    span = telemetry.span("GET", SpanKind.CLIENT)
+    assert span.status.status_code is StatusCode.UNSET
+    assert span.attributes is not None and n.ERROR_TYPE not in span.attributes
+    assert not [e for e in span.events if e.name == "exception"]
+    [(attributes, _)] = telemetry.metric_points(n.METRIC_CLIENT_DURATION)
+    assert n.ERROR_TYPE not in attributes

@@ -103,3 +103,17 @@ def test_nothing_is_bridged_when_no_log_exporter_receives_it() -> None:
 def test_every_event_is_bridged_when_a_log_exporter_is_configured() -> None:
     out = run_python(_COUNT_EMITS.replace("EXPORTER", "'memory'"))["result"]
     assert out == {"emitted": ["before", "captured", "after"], "captured": ["captured"]}
+
+
+def test_an_event_name_is_the_records_event_name(
+    out: Output, use_mode: Callable[..., None]
+) -> None:
+    """Semantic conventions 1.40: the event's name in EventName, its details in attributes."""
+    use_mode("off")
+    with capture() as tel:
+        get_logger("shop").info("order_received", server_port=8080)
+        get_logger("shop").info("Order received from the web shop")
+    named, sentence = [r.log_record for r in tel.logs]
+    assert (named.event_name, named.body) == ("order_received", "order_received")
+    assert dict(named.attributes or {}) == {"server.port": 8080}
+    assert sentence.event_name is None  # a sentence is not a name: only the body

@@ -13,7 +13,7 @@ from obskit import _traceparent, propagation
 from obskit._providers import instruments
 from obskit._setup import get_settings
 from obskit._spans import record_outcome
-from obskit.errors import error_type
+from obskit.errors import ErrorKind, error_type
 from obskit.http import _http_names as n
 from obskit.http._http_redaction import redact_url
 from obskit.http._server import method_attributes, span_name
@@ -75,7 +75,8 @@ class ClientCall:
     def failed(self, exc: BaseException) -> None:
         try:
             policy = get_settings().error_policy
-            record_outcome(self.span, exc, policy)
+            if record_outcome(self.span, exc, policy) is ErrorKind.CANCELLED:
+                return  # the caller gave up: no error (semantic conventions 1.40)
             self.metric_attributes[n.ERROR_TYPE] = error_type(exc)
             self.span.set_status(_ERROR_STATUS)  # the request did not complete
         except Exception:

@@ -12,6 +12,7 @@ redacted values, and it never raises: a failure is reported once and the event g
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -41,6 +42,8 @@ SEVERITY: Final[dict[str, tuple[SeverityNumber, str]]] = {
 }
 _DEFAULT_SEVERITY: Final = (SeverityNumber.INFO, "INFO")
 #: Carried by the record itself (body, severity, trace ids, timestamp) or internal.
+#: a structlog event that is a name (lowercase parts joined by '.' or '_'), not a sentence
+_EVENT_NAME: Final = re.compile(r"^[a-z][a-z0-9]*(?:[._][a-z0-9]+)*$")
 _NOT_ATTRIBUTES: Final = frozenset(
     {"event", "level", "timestamp", "logger", "trace_id", "span_id", "trace_flags"}
     | {"exc_info", "exception", "stack_info", "positional_args", "_record", "_from_structlog"}
@@ -135,12 +138,16 @@ class OTelLogBridge:
             level if isinstance(level, str) else method_name, _DEFAULT_SEVERITY
         )
         body = event_dict.get("event")
+        body = body if isinstance(body, str) or body is None else str(body)
         otel_logger.emit(
             timestamp=time.time_ns(),
             context=current_context(),
             severity_number=severity,
             severity_text=text,
-            body=body if isinstance(body, str) or body is None else str(body),
+            body=body,
             attributes=attributes,
+            # an event named like one (``order_received``) is the record's EventName, its
+            # fields the attributes; a sentence stays only the body
+            event_name=body if body is not None and _EVENT_NAME.match(body) else None,
             exception=exception_of(event_dict.get("exc_info")),
         )
