@@ -176,3 +176,45 @@ def test_stderr_redirected_into_logging_never_deadlocks(tmp_path: Path) -> None:
     for n in range(200):
         assert f"printed {n}" in lines and f"stdlib {n}" in lines
     assert len(lines) < 200 * 3 * 4  # bounded: no echo loop
+
+
+BLOCKED = """
+import json, os, threading, time
+from obskit import _losses
+from obskit.logging import configure_logging, get_logger
+
+read_end, write_end = os.pipe()  # nobody reads until the end: the pipe fills and blocks
+stream = open(write_end, "w")
+configure_logging(stream=stream, format="json")
+log = get_logger("app")
+log.info("warm")  # the chain is built: what follows is only the write
+stuck = threading.Thread(target=lambda: log.info("huge", blob="x" * 1_000_000), daemon=True)
+stuck.start()
+time.sleep(0.5)  # the thread is now blocked inside write(), holding the write lock
+started = time.monotonic()
+for n in range({lines}):
+    log.info("while_blocked")
+took = time.monotonic() - started
+dropped = dict(_losses.losses.counts)
+def drain():
+    while os.read(read_end, 65536):
+        pass
+reader = threading.Thread(target=drain)
+reader.start()  # drain, so the stuck write (and the interpreter's exit) can finish
+stuck.join(10)
+stream.close()
+reader.join(10)
+print(json.dumps({{"took": took, "dropped": {{k[1]: v for k, v in dropped.items()}}}}))
+"""
+
+
+def test_a_blocked_stream_holds_other_threads_a_bounded_time() -> None:
+    from obskit.logging._write import LOCK_TIMEOUT
+
+    result = run_python(BLOCKED.format(lines=3), timeout=60)["result"]
+    print(
+        f"\nblocked stream: 3 log calls while another thread is stuck writing to a full pipe "
+        f"returned in {result['took']:.2f} s (bound {LOCK_TIMEOUT:g} s each), "
+        f"dropped {result['dropped']}"
+    )
+    assert result["dropped"] == {"stream_blocked": 3}
