@@ -285,6 +285,11 @@ class BoundedLogProcessor(LogRecordProcessor):
     def __init__(self, make_exporter: Callable[[], _Exporter], limits: Limits) -> None:
         self._batcher: _Batcher[ReadableLogRecord] = _Batcher("log", make_exporter, limits)
 
+    def admit(self) -> bool:
+        """Room for one more record? If not, its drop is counted now (the log bridge asks
+        before it builds one)."""
+        return self._batcher.admit()
+
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         if not self._batcher.admit():
             return

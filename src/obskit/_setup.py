@@ -121,6 +121,9 @@ class _Sinks:
     #: obskit's own LoggerProvider when it has no exporter (``exporter="none"``, or set up for
     #: capture): a record given to it reaches only the fan-out's targets
     quiet_logs: object = None
+    #: obskit's own LoggerProvider and its export queue: while the queue has no room (a dead
+    #: collector), a record would only be dropped, so the bridge does not build it
+    log_export: tuple[object, BoundedLogProcessor] | None = None
 
 
 _sinks = _Sinks()
@@ -431,9 +434,11 @@ def _install(
         tracer_provider.add_span_processor(
             BoundedSpanProcessor(span_exporter, Limits.from_environment("OTEL_BSP", **bounds))
         )
-        logger_provider.add_log_record_processor(
-            BoundedLogProcessor(log_exporter, Limits.from_environment("OTEL_BLRP", **bounds))
+        log_export = BoundedLogProcessor(
+            log_exporter, Limits.from_environment("OTEL_BLRP", **bounds)
         )
+        logger_provider.add_log_record_processor(log_export)
+        _sinks.log_export = (logger_provider, log_export)
     elif exporter == "console":
         tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         logger_provider.add_log_record_processor(
@@ -556,8 +561,14 @@ def captured_metric_reader() -> InMemoryMetricReader | None:
 
 def receives_logs(provider: object) -> bool:
     """Whether a log record given to ``provider`` goes anywhere: not when it is obskit's own
-    provider without an exporter and nothing is capturing (the log bridge then does no work)."""
-    return provider is not _sinks.quiet_logs or bool(_sinks.logs.targets.items)
+    provider without an exporter, or with an export queue that has no room (the drop is
+    counted), and nothing is capturing (the log bridge then does no work)."""
+    if _sinks.logs.targets.items:
+        return True
+    if provider is _sinks.quiet_logs:
+        return False
+    export = _sinks.log_export
+    return export is None or provider is not export[0] or export[1].admit()
 
 
 def attach_sinks() -> tuple[SpanFanout, LogFanout]:
