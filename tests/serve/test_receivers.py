@@ -65,6 +65,7 @@ def post(
 
 
 def stored(server: Server) -> int:
+    server.flush()
     return server.store.stats()["spans"]
 
 
@@ -137,6 +138,7 @@ def test_http_logs_and_metrics_are_stored(server: Server) -> None:
     }
     assert post(server, "/v1/logs", json.dumps(logs).encode(), "application/json")[0] == 200
     assert post(server, "/v1/metrics", json.dumps(metrics).encode(), "application/json")[0] == 200
+    server.flush()
     stats = server.store.stats()
     assert (stats["logs"], stats["metrics"]) == (1, 1)
 

@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     for line in summary.lines():
         console.print(line, highlight=False, markup=False)
     if server is not None:
+        server.flush()
         trace = f"{server.url}/trace/{summary.interesting_trace_id}"
         print(f"\nobskit serve: {server.url}  (the most eventful trace: {trace}; Ctrl-C stops)")
         sys.stdout.flush()

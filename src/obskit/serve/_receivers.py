@@ -1,9 +1,10 @@
 """OTLP in: HTTP (protobuf and JSON) and gRPC, for traces, logs and metrics.
 
-Both transports hand the body to :func:`receive`, which parses, stores and answers; a payload
-that cannot be parsed is the client's error (HTTP 400, gRPC ``INVALID_ARGUMENT``), one over the
-size limit is refused before it is read (HTTP 413, gRPC ``RESOURCE_EXHAUSTED``), and neither
-stops the server. gRPC and the protobuf modules are imported only when a server starts.
+Both transports hand the body to :func:`receive`, which parses, queues it for the writer and
+answers; a payload that cannot be parsed is the client's error (HTTP 400, gRPC
+``INVALID_ARGUMENT``), one over the size limit is refused before it is read (HTTP 413, gRPC
+``RESOURCE_EXHAUSTED``), and neither stops the server. gRPC and the protobuf modules are
+imported only when a server starts.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, Final
 
+from obskit.serve._ingest import Ingest
 from obskit.serve._otlp_proto import decode_request
-from obskit.serve._store import Store
 from obskit.view import _otlp_json
 
 if TYPE_CHECKING:
@@ -70,8 +71,8 @@ def _message(signal: _Signal, name: str) -> Any:
     return getattr(importlib.import_module(signal.module), name)
 
 
-def receive(store: Store, signal_name: str, body: bytes, *, as_json: bool = False) -> bytes:
-    """Parse one export request, store it, and return the encoded response."""
+def receive(ingest: Ingest, signal_name: str, body: bytes, *, as_json: bool = False) -> bytes:
+    """Parse one export request, hand it to the writer, and return the encoded response."""
     signal = SIGNALS[signal_name]
     if as_json:
         try:
@@ -92,7 +93,7 @@ def receive(store: Store, signal_name: str, body: bytes, *, as_json: bool = Fals
     valid = [s for s in telemetry.spans if s.trace_id and s.span_id]
     rejected = len(telemetry.spans) - len(valid)
     telemetry.spans = valid
-    store.add(telemetry)
+    ingest.put(telemetry)
     response = _message(signal, signal.response)()
     if rejected:
         response.partial_success.error_message = "spans without a valid trace or span id"
@@ -129,7 +130,7 @@ def _status(message: str, code: int, as_json: bool) -> bytes:
     return bytes(status_pb2.Status(code=code, message=message).SerializeToString())
 
 
-def otlp_handler(store: Store, max_payload: int = MAX_PAYLOAD) -> type[BaseHTTPRequestHandler]:
+def otlp_handler(ingest: Ingest, max_payload: int = MAX_PAYLOAD) -> type[BaseHTTPRequestHandler]:
     """The request handler class for ``POST /v1/{traces,logs,metrics}``."""
 
     class OTLPHandler(BaseHTTPRequestHandler):
@@ -170,7 +171,7 @@ def otlp_handler(store: Store, max_payload: int = MAX_PAYLOAD) -> type[BaseHTTPR
                     raise PayloadError(f"body over {max_payload} bytes", too_large=True)
                 encoding = self.headers.get("Content-Encoding", "").strip().lower()
                 body = _inflate(self.rfile.read(length), encoding, max_payload)
-                answer = receive(store, signal, body, as_json=as_json)
+                answer = receive(ingest, signal, body, as_json=as_json)
             except PayloadError as exc:
                 code = (413, 8) if exc.too_large else (400, 3)
                 self._answer(code[0], _status(str(exc), code[1], as_json), content_type)
@@ -181,7 +182,7 @@ def otlp_handler(store: Store, max_payload: int = MAX_PAYLOAD) -> type[BaseHTTPR
 
 
 def grpc_server(
-    store: Store, address: str, max_payload: int = MAX_PAYLOAD
+    ingest: Ingest, address: str, max_payload: int = MAX_PAYLOAD
 ) -> tuple[grpc.Server, int]:
     """A started-to-be gRPC server for the three OTLP services; returns it and its port."""
     import grpc  # type: ignore[import-untyped, unused-ignore]
@@ -189,7 +190,7 @@ def grpc_server(
     def handler(signal: str) -> Any:
         def export(body: bytes, context: grpc.ServicerContext) -> bytes:
             try:
-                return receive(store, signal, body)
+                return receive(ingest, signal, body)
             except PayloadError as exc:
                 code = (
                     grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -11,6 +11,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from obskit.serve._ingest import Ingest
 from obskit.serve._receivers import MAX_PAYLOAD, grpc_server, otlp_handler
 from obskit.serve._store import Store
 from obskit.serve._web import web_handler
@@ -49,14 +50,15 @@ class Server:
     max_payload: int = MAX_PAYLOAD
 
     def start(self) -> Server:
+        self.ingest = Ingest(self.store)
         self._web = _HTTPServer((self.host, self.port), web_handler(self.store))
         self._otlp = _HTTPServer(
-            (self.host, self.otlp_port), otlp_handler(self.store, self.max_payload)
+            (self.host, self.otlp_port), otlp_handler(self.ingest, self.max_payload)
         )
         self.port, self.otlp_port = self._web.server_port, self._otlp.server_port
         self._grpc: Any
         self._grpc, self.grpc_port = grpc_server(
-            self.store, f"{self.host}:{self.grpc_port}", self.max_payload
+            self.ingest, f"{self.host}:{self.grpc_port}", self.max_payload
         )
         self._grpc.start()
         for server in (self._web, self._otlp):
@@ -75,11 +77,16 @@ class Server:
         finally:
             self.stop()
 
+    def flush(self) -> None:
+        """Wait until every request answered so far is stored."""
+        self.ingest.flush()
+
     def stop(self) -> None:
         self._grpc.stop(grace=1).wait()
         for server in (self._web, self._otlp):
             server.shutdown()
             server.server_close()
+        self.ingest.close()
         self.store.close()
 
     def __enter__(self) -> Server:

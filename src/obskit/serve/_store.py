@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS spans(
 CREATE INDEX IF NOT EXISTS spans_tid ON spans(tid);
 CREATE TABLE IF NOT EXISTS trace_index(key TEXT, value TEXT, tid INT,
   PRIMARY KEY(key, value, tid)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS trace_index_tid ON trace_index(tid);
 CREATE TABLE IF NOT EXISTS resources(rid INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS resource_index(key TEXT, value TEXT, rid INT,
   PRIMARY KEY(key, value, rid)) WITHOUT ROWID;
@@ -60,8 +59,7 @@ CREATE INDEX IF NOT EXISTS logs_time ON logs(time_ns);
 CREATE TABLE IF NOT EXISTS metrics(time_ns INT, name TEXT, unit TEXT, service TEXT, points INT);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INT);
 """
-#: index keys that are not attributes (attribute names never start with ":")
-OPERATION: Final = ":operation"
+#: the index key that is not an attribute (attribute names never start with ":")
 SERVICE_OPERATION: Final = ":service_operation"
 _OLDEST_TWENTIETH: Final = (
     "SELECT tid FROM traces ORDER BY tid LIMIT max(1, (SELECT count(*) FROM traces) / 20)"
@@ -252,7 +250,6 @@ class Store:
                 )
                 if text is not None:
                     index.add((key, text, tid))
-            index.add((OPERATION, span.name, tid))
             index.add((SERVICE_OPERATION, f"{span.service}\n{span.name}", tid))
             operations.add((span.service, span.name))
         self._db.executemany("INSERT OR IGNORE INTO trace_resources VALUES (?, ?)", links)
@@ -326,17 +323,25 @@ class Store:
         return int((pages - free) * size)
 
     def _drop(self, select: str, args: tuple[object, ...]) -> int:
+        """Delete the selected traces everywhere and count them.
+
+        ``trace_index`` has no index by trace (it would cost every insert a second B-tree);
+        dropping scans it once, against a temporary table of the doomed ids.
+        """
         tids = [row[0] for row in self._db.execute(select, args).fetchall()]
         if not tids:
             return 0
         self._db.execute("BEGIN")
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(tid INTEGER PRIMARY KEY)")
+        self._db.execute("DELETE FROM temp.doomed")
+        self._db.executemany("INSERT INTO temp.doomed VALUES (?)", ((t,) for t in tids))
+        self._db.execute("DELETE FROM trace_index WHERE tid IN temp.doomed")
         spans = logs = 0
         for start in range(0, len(tids), 500):
             chunk = tids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             spans += self._db.execute(f"DELETE FROM spans WHERE tid IN ({marks})", chunk).rowcount
             logs += self._db.execute(f"DELETE FROM logs WHERE tid IN ({marks})", chunk).rowcount
-            self._db.execute(f"DELETE FROM trace_index WHERE tid IN ({marks})", chunk)
             self._db.execute(f"DELETE FROM trace_resources WHERE tid IN ({marks})", chunk)
             self._db.execute(f"DELETE FROM traces WHERE tid IN ({marks})", chunk)
         for name, value in (("traces", len(tids)), ("spans", spans), ("logs", logs)):
@@ -363,16 +368,18 @@ class Store:
 
     def search(self, search: Search) -> list[TraceSummary]:
         """Trace summaries matching every filter, newest first."""
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[object] = []
         pairs = list(search.where)
-        if search.service and search.operation:
-            pairs.append((SERVICE_OPERATION, f"{search.service}\n{search.operation}"))
-        elif search.operation:
-            pairs.append((OPERATION, search.operation))
-        elif search.service:
-            clauses.append("EXISTS (SELECT 1 FROM trace_index i WHERE i.tid = t.tid AND "
-                           "i.key = ? AND substr(i.value, 1, ?) = ?)")  # fmt: skip
-            args += [SERVICE_OPERATION, len(search.service) + 1, search.service + "\n"]
+        if search.service or search.operation:
+            # one index key per (service, operation): expand the filter through the small
+            # operations table instead of indexing every span twice
+            wanted = [f"{s}\n{n}" for s, n in self._operations(search.service, search.operation)]
+            marks = ",".join("?" * len(wanted)) or "NULL"
+            clauses.append(
+                f"t.tid IN (SELECT tid FROM trace_index WHERE key = ? AND value IN ({marks}))"
+            )
+            args += [SERVICE_OPERATION, *wanted]
         for key, value in pairs:
             clauses.append(_WHERE)
             args += [key, value, key, value]
@@ -406,6 +413,14 @@ class Store:
             )
             for trace_id, root, services, spans, duration, errors, start in rows
         ]
+
+    def _operations(self, service: str | None, name: str | None) -> list[tuple[str, str]]:
+        with self._lock:
+            return self._db.execute(
+                "SELECT service, name FROM operations WHERE (?1 IS NULL OR service = ?1) "
+                "AND (?2 IS NULL OR name = ?2)",
+                (service, name),
+            ).fetchall()
 
     def services(self) -> dict[str, list[str]]:
         with self._lock:

@@ -1,8 +1,9 @@
 """Which traces match ``--where key=value``, ``--service`` and ``--error``: a file's search.
 
 The same rules as ``obskit serve``'s ``/api/traces``: a ``where`` matches a span or resource
-attribute by its text (``true``/``false``, numbers as written), every filter must hold, and a
-trace matches when any of its spans does (errors: when any span failed).
+attribute by its text (strings, integers, ``true``/``false``; floating-point values such as ages
+and durations are measurements, compared by range, never by equality, so they are not searched),
+every filter must hold, and a trace matches when any of its spans does.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def searchable(value: object) -> str | None:
         return value if len(value) <= MAX_INDEXED else None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return str(value)
     return None
 
