@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from obskit.lint._drift import inventory, service_names
 from tests.lint.conftest import SAMPLES, RunCli
 
@@ -91,3 +93,25 @@ def test_service_names_use_the_shortest_distinguishing_suffix(tmp_path: Path) ->
         root.mkdir(parents=True)
     names = service_names([inventory(root) for root in roots])
     assert names == ["a/x/api", "b/x/api", "c/api", "web"]
+
+
+def test_services_that_are_modules_or_files_of_one_package(
+    tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("raise RuntimeError('never imported')\n")
+    (package / "orders.py").write_text(
+        "def f(span):\n    span.set_attribute('app.order.id', 'o')\n"
+    )
+    (package / "billing.py").write_text(
+        "def f(span):\n    span.set_attribute('app.orderId', 'o')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    modules = cli("drift", "shop.orders", "shop.billing", "--no-semconv", "--format", "json")
+    [finding] = [f for f in json.loads(modules.out)["findings"] if f["code"] == "drift_synonym"]
+    assert set(finding["spellings"]) == {"app.order.id", "app.orderId"}
+    assert set(json.loads(modules.out)["services"]) == {"shop.orders", "shop.billing"}
+    files = cli("drift", "shop/orders.py", "shop/billing.py", "--no-semconv", "--format", "json")
+    assert set(json.loads(files.out)["services"]) == {"orders", "billing"}
+    assert cli("drift", "shop.nothing", "shop.orders").code == 2

@@ -8,6 +8,7 @@ separator), and only like with like: a log key next to its dotted attribute name
 from __future__ import annotations
 
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,15 @@ from obskit.conventions import Finding, Level, Registry
 from obskit.lint._extract import NO_VALUE, NameUse, extract_names
 from obskit.lint._files import GitIgnore, Problem, iter_python_files, read_source
 
-__all__ = ["DriftItem", "Inventory", "find_drift", "inventory", "normalise", "service_names"]
+__all__ = [
+    "DriftItem",
+    "Inventory",
+    "find_drift",
+    "inventory",
+    "normalise",
+    "service_names",
+    "service_source",
+]
 
 SYNONYM: Final = "drift_synonym"
 TYPES: Final = "drift_type"
@@ -49,9 +58,31 @@ class Inventory:
     problems: list[str] = field(default_factory=list)
 
 
-def inventory(root: Path) -> Inventory:
-    found = Inventory(root.resolve().name or str(root), root)
-    for item in iter_python_files([root], GitIgnore.load(root)):
+def service_source(spec: str) -> tuple[Path, str] | None:
+    """Where a service's code is, and its name: a directory, a ``.py`` file (named by its stem),
+    or a dotted module found on ``sys.path`` without importing it (named by the module), so
+    services that are modules of one package can be compared."""
+    path = Path(spec)
+    if path.is_dir():
+        return path, path.resolve().name or spec
+    if path.is_file():
+        return path, path.stem
+    if not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", spec):
+        return None
+    for base in ("", *sys.path):
+        candidate = Path(base or ".", *spec.split("."))
+        if candidate.with_suffix(".py").is_file():
+            return candidate.with_suffix(".py"), spec
+        if (candidate / "__init__.py").is_file():
+            return candidate, spec
+    return None
+
+
+def inventory(root: Path, service: str | None = None) -> Inventory:
+    """Every literal name under ``root`` (a directory or one file)."""
+    found = Inventory(service or root.resolve().name or str(root), root)
+    base = root if root.is_dir() else root.parent
+    for item in iter_python_files([root], GitIgnore.load(base)):
         if isinstance(item, Problem):
             found.problems.append(f"{item.path}: {item.message}")
             continue

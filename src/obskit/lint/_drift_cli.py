@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 
 from obskit.lint._drift import (
     SINGLE,
@@ -16,6 +15,7 @@ from obskit.lint._drift import (
     find_drift,
     inventory,
     service_names,
+    service_source,
 )
 from obskit.lint._lint_config import ConfigError, add_common_arguments, config_from_args
 from obskit.lint._report import render
@@ -25,7 +25,12 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="one per service")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="one per service: a directory, a .py file or a dotted module name",
+    )
     add_common_arguments(parser)
 
 
@@ -44,19 +49,23 @@ def _text(items: list[DriftItem]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [p for p in args.paths if not p.is_dir()]
-    if missing:
-        print(f"obskit drift: error: not a directory: {missing[0]}", file=sys.stderr)
-        return 2
+    sources = [service_source(spec) for spec in args.paths]
+    for spec, source in zip(args.paths, sources, strict=True):
+        if source is None:
+            message = f"not a directory, a file or an importable module: {spec}"
+            print(f"obskit drift: error: {message}", file=sys.stderr)
+            return 2
+    found = [s for s in sources if s is not None]
     try:
-        config = config_from_args(args, args.paths)
+        config = config_from_args(args, [path for path, _ in found])
         registry = config.registry()
     except ConfigError as error:
         print(f"obskit drift: error: {error}", file=sys.stderr)
         return 2
-    inventories = [inventory(path) for path in args.paths]
-    for inv, name in zip(inventories, service_names(inventories), strict=True):
-        inv.service = name
+    inventories = [inventory(path, name) for path, name in found]
+    if all(path.is_dir() for path, _ in found):  # directories sharing a name are told apart
+        for inv, name in zip(inventories, service_names(inventories), strict=True):
+            inv.service = name
     for inv in inventories:
         for problem in inv.problems:
             print(f"obskit drift: {inv.service}: {problem}", file=sys.stderr)
