@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
@@ -77,14 +77,22 @@ def sdk_tracer() -> Tracer | None:
     return tracer
 
 
+#: the one series every count past a tally's limit goes to (the SDK's own overflow attribute)
+OVERFLOW: Final[dict[str, Any]] = {"otel.metric.overflow": True}
+
+
 class Tally:
     """Message counts pre-aggregated in process, reported through an observable counter.
 
     ``Counter.add`` costs the SDK about 5 microseconds per call (it hashes the attributes into
     its aggregation table each time); a consumer counts every message, so obskit keeps the
     counts itself, keyed by the (constant, per-decorator) attribute dict, and hands the totals
-    to the SDK at collection time. The exported data is the same monotonic sum.
+    to the SDK at collection time. The exported data is the same monotonic sum. Past
+    ``limit`` series (the SDK's own default cardinality limit), new ones count in
+    :data:`OVERFLOW`: memory stays bounded whatever names the application makes up.
     """
+
+    limit: Final = 2000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -96,6 +104,9 @@ class Tally:
         key = (id(attributes), error_type)
         with self._lock:
             entry = self._counts.get(key)
+            if entry is None and len(self._counts) >= self.limit:
+                attributes, error_type, key = OVERFLOW, None, (id(OVERFLOW), None)
+                entry = self._counts.get(key)
             if entry is None:
                 labels = (
                     attributes if error_type is None else {**attributes, sc.ERROR_TYPE: error_type}

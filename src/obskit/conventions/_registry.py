@@ -14,9 +14,12 @@ from ._rules_config import RulesConfig
 from ._spelling import derive_log_key as _derive
 from ._spelling import normalize as _normalize
 
-#: Stop growing the per-registry caches past this many entries (an unbounded stream of
-#: distinct names must not become a memory leak); results are then computed each time.
-_CACHE_LIMIT: Final = 100_000
+#: Stop growing the per-registry caches past this many entries, and never keep a name longer
+#: than ``_CACHED_NAME_CHARS`` (an unbounded stream of distinct or huge names must not become a
+#: memory leak: the caches stay under about 10,000 x 256 characters); such names are judged
+#: each time instead.
+_CACHE_LIMIT: Final = 10_000
+_CACHED_NAME_CHARS: Final = 256
 _ENUM_VALUES_LIMIT: Final = 256
 
 
@@ -142,6 +145,8 @@ class Registry:
         findings = self._rules.check(name, value)
         cache = self._cache
         key = (name, value.__class__)
+        if len(name) > _CACHED_NAME_CHARS:
+            return findings
         attribute = self._rules.attribute_for(name)
         if attribute is not None and attribute.is_enum and isinstance(value, (str, int)):
             per_value = cache.get(key)
@@ -160,6 +165,6 @@ class Registry:
         cached = self._metric_cache.get(name)
         if cached is None:
             cached = self._rules.check_metric(name)
-            if len(self._metric_cache) < _CACHE_LIMIT:
+            if len(self._metric_cache) < _CACHE_LIMIT and len(name) <= _CACHED_NAME_CHARS:
                 self._metric_cache[name] = cached
         return list(cached)

@@ -105,7 +105,7 @@ class OTelLogBridge:
         name = self._names.get(key)
         if name is None:
             name = (self.registry.resolve(key) if self.registry is not None else None) or key
-            if len(self._names) < 100_000:
+            if len(self._names) < 10_000 and len(key) <= 256:  # bounded in bytes too
                 self._names[key] = name
         return name
 

@@ -110,7 +110,9 @@ class ConventionValidator:
     """
 
     #: cached decisions per kind (log fields, span attributes), as the registry's cache
-    plan_limit: ClassVar[int] = 100_000
+    plan_limit: ClassVar[int] = 10_000
+    #: longer keys are judged on every call, never kept (the plans stay bounded in bytes)
+    plan_key_chars: ClassVar[int] = 256
     #: distinct findings reported before the rest are suppressed
     report_limit: ClassVar[int] = 1_000
 
@@ -206,7 +208,8 @@ class ConventionValidator:
     def _plan(self, key: str, value: object, kind: str) -> _Plan | None:
         plans = self._log_plans if kind == "log" else self._attribute_plans
         cache_key = (key, value.__class__)
-        cache = len(plans) < self.plan_limit  # past the limit: judged on every call instead
+        # past the limits: judged on every call instead
+        cache = len(plans) < self.plan_limit and len(key) <= self.plan_key_chars
         if kind == "log" and key in EXEMPT_KEYS:
             if cache:
                 plans[cache_key] = None

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 
 from obskit import _semconv_names as sc
 from obskit import propagation
-from obskit._providers import instruments, sdk_tracer, sent_tally
+from obskit._providers import OVERFLOW, instruments, sdk_tracer, sent_tally
 from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes, check_attributes, record_outcome
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
@@ -32,12 +32,18 @@ def _producer_attributes(destination: str, system: str, operation: str) -> dict[
 
 
 _sent_labels: dict[tuple[str, str], dict[str, Any]] = {}
+#: destinations counted apart (each name at most ``_DESTINATION_CHARS`` long); the rest share
+#: the tally's overflow series, so 200,000 distinct destinations keep about 1,000 entries
+_DESTINATIONS: Final = 1000
+_DESTINATION_CHARS: Final = 256
 
 
 def _sent_attributes(system: str, destination: str) -> dict[str, Any]:
     """One attribute dict per (system, destination), the key of the sent-messages tally."""
     labels = _sent_labels.get((system, destination))
     if labels is None:
+        if len(_sent_labels) >= _DESTINATIONS or len(destination) > _DESTINATION_CHARS:
+            return OVERFLOW
         labels = _sent_labels.setdefault(
             (system, destination),
             {
