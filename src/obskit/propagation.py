@@ -19,6 +19,7 @@ from opentelemetry.context import Context, get_current
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from obskit._baggage import extract_baggage
 from obskit._carriers import (
     HEADER_GETTER,
     HEADER_SETTER,
@@ -71,9 +72,9 @@ def _uses_default_propagators() -> bool:
 _WANTED: Final = {TRACEPARENT: 0, TRACESTATE: 1, BAGGAGE: 2}
 
 
-def _collect(carrier: object) -> tuple[list[str], list[str], bool]:
-    """``traceparent`` values, ``tracestate`` values and whether baggage is present, in one
-    pass over the carrier (the per-message hot path)."""
+def _collect(carrier: object) -> tuple[list[str], list[str], list[str]]:
+    """``traceparent``, ``tracestate`` and ``baggage`` values, in one pass over the carrier (the
+    per-message hot path)."""
     if type(carrier) is dict:
         found: tuple[list[object], list[object], list[object]] = ([], [], [])
         for name, value in carrier.items():
@@ -87,11 +88,15 @@ def _collect(carrier: object) -> tuple[list[str], list[str], bool]:
                 found[index].extend(value)
             else:
                 found[index].append(value)
-        return decode_all(found[0], TRACEPARENT), decode_all(found[1], TRACESTATE), bool(found[2])
+        return (
+            decode_all(found[0], TRACEPARENT),
+            decode_all(found[1], TRACESTATE),
+            decode_all(found[2], BAGGAGE) if found[2] else [],
+        )
     return (
         header_values(carrier, TRACEPARENT),
         header_values(carrier, TRACESTATE),
-        bool(header_values(carrier, BAGGAGE)),
+        header_values(carrier, BAGGAGE),
     )
 
 
@@ -105,13 +110,13 @@ def extract(carrier: object, context: Context | None = None) -> Context:
     try:
         if not _uses_default_propagators():
             return propagate.get_global_textmap().extract(carrier, base, getter=HEADER_GETTER)
-        parents, states, has_baggage = _collect(carrier)
+        parents, states, baggage = _collect(carrier)
         if parents:
             span_context = parse(parents, lambda: states)
             if span_context is not None:
                 base = trace.set_span_in_context(trace.NonRecordingSpan(span_context), base)
-        if has_baggage:
-            base = _BAGGAGE.extract(carrier, base, getter=HEADER_GETTER)
+        if baggage:
+            base = extract_baggage(baggage, base)  # within the limits, never logged whole
         return base
     except Exception as exc:  # never let a header break the host
         note_invalid("carrier_error", repr(exc))

@@ -58,7 +58,7 @@ class ClientCall:
             span_name(name), propagation.current_context(), _CLIENT_KIND, attributes
         )
         self.metric_attributes = metric_attributes
-        _inject(headers, span, setitem_replaces)
+        _inject(headers, span, setitem_replaces, host)
         self.start = time.perf_counter()
 
     def responded(self, status: int, http_version: str | None = None) -> None:
@@ -92,19 +92,40 @@ class ClientCall:
             _log.warning("obskit: ending an HTTP client span raised", exc_info=True)
 
 
-def _inject(headers: Any, span: Span, setitem_replaces: bool) -> None:
-    """Write ``span``'s context (and the current baggage) into the request's headers.
+def forwards_baggage(host: str) -> bool:
+    """Whether a call to ``host`` may carry the current baggage: ``configure(baggage_hosts=...)``
+    names the hosts (``api.example.com``) and domains (``.example.com``, its subdomains); not
+    given, every host does (the OpenTelemetry default)."""
+    allowed = get_settings().baggage_hosts
+    if allowed is None:
+        return True
+    host = host.lower().rstrip(".")
+    return host in allowed or any(
+        entry.startswith(".") and (host.endswith(entry) or host == entry[1:]) for entry in allowed
+    )
+
+
+def _inject(headers: Any, span: Span, setitem_replaces: bool, host: str) -> None:
+    """Write ``span``'s context (and the current baggage, if ``host`` may have it) into the
+    request's headers.
 
     ``setitem_replaces``: ``headers[name] = text`` already replaces every spelling of ``name``
     (``httpx.Headers``). Then, with the default propagators and no baggage, the two trace
     headers are set directly: what ``propagation.inject`` writes, without its generic
     mapping setter (which decodes and scans every header of the request, twice).
     """
-    if setitem_replaces and propagation._uses_default_propagators() and not baggage.get_all():
+    context = None
+    if baggage.get_all() and not forwards_baggage(host):
+        context = baggage.clear()  # the trace goes on; the baggage stays home
+    if (
+        setitem_replaces
+        and propagation._uses_default_propagators()
+        and not baggage.get_all(context)
+    ):
         span_context = span.get_span_context()
         if span_context.is_valid:
             headers[_traceparent.TRACEPARENT] = _traceparent.format_traceparent(span_context)
             if span_context.trace_state:
                 headers[_traceparent.TRACESTATE] = span_context.trace_state.to_header()
         return
-    propagation.inject(headers, trace.set_span_in_context(span))
+    propagation.inject(headers, trace.set_span_in_context(span, context))
