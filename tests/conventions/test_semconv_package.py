@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterable
 
 from tests.support.registries import MODEL
@@ -38,18 +37,20 @@ def test_metrics_from_the_package() -> None:
     assert (metric.instrument, metric.unit, metric.stability) == ("histogram", "s", "stable")
 
 
-def test_package_is_read_once_per_process_and_fast() -> None:
+def test_package_is_read_once_per_process() -> None:
+    """Read once, then shared: no wall-clock threshold (the time is printed as a figure)."""
     assert semconv_package() is semconv_package()
+    misses = semconv_package.cache_info().misses
+    load_registry()
+    load_registry()
+    assert semconv_package.cache_info().misses == misses  # no second read of the package
     code = (
         "import time; t = time.perf_counter();"
         "from obskit.conventions import load_registry; load_registry();"
         "print(time.perf_counter() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert float(out.stdout) < 1.0  # measured ~0.09 s; generous for slow CI machines
-    started = time.perf_counter()
-    load_registry()
-    assert time.perf_counter() - started < 0.5
+    print(f"\nfirst load_registry() in a fresh process: {float(out.stdout):.3f} s")
 
 
 #: namespaces the Python package's generator leaves out (other runtimes' conventions)
