@@ -140,6 +140,7 @@ def test_ui_trace_list_and_trace_page_in_chromium(shop: dict[str, Any]) -> None:
     page = _dom(shop, f"/trace/{trace_id}", "trace")
     rows = re.findall(r'class="row[^"]*" data-span-id="([0-9a-f]{16})"', page)
     assert len(rows) == 4
+    assert all(f'id="s-{row}"' in page for row in rows)  # the timeline links to these
     # the log lines sit under their spans' rows
     assert page.count('<div class="sev-INFO">INFO stock_changed') == 2
     assert 'class="row error"' in page
@@ -176,6 +177,8 @@ def test_ui_message_timeline_marks_what_happened(shop: dict[str, Any]) -> None:
     row = re.search(rf'<tr id="m-{processes[2]["span_id"]}".*?</tr>', dom, re.S)
     assert row and f'href="#m-{third["span_id"]}"' in row.group(0)
     assert "overtaken by" in row.group(0)
+    # and to its span on its trace's page
+    assert f'href="/trace/{processes[2]["trace_id"]}#s-{processes[2]["span_id"]}"' in row.group(0)
 
 
 def test_a_restart_keeps_what_was_stored(shop: dict[str, Any]) -> None:

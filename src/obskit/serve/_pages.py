@@ -219,7 +219,7 @@ def timeline_page(key: str, value: str, moments: Sequence[Moment]) -> str:
         f'<td class="num">+{format_duration(m.span.start_unix_nano - start)}</td>'
         f"<td>{m.operation}</td><td>{_e(m.span.service)}</td><td>{_e(m.span.name)}</td>"
         f"<td class='mono'>{_e(m.span.attributes.get('messaging.message.id', ''))}</td>"
-        f'<td><a href="/trace/{m.span.trace_id}#{m.span.span_id}"><code>'
+        f'<td><a href="/trace/{m.span.trace_id}#s-{m.span.span_id}"><code>'
         f"{m.span.trace_id[:8]}</code></a></td><td>{_bar(m, start, total)}</td>"
         f"<td>{_marks(m)}</td></tr>"
         for m in moments

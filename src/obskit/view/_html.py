@@ -147,6 +147,7 @@ def _row_html(row: Row, colors: dict[str, str]) -> str:
     extra = f'<div class="logs" style="padding-left:{indent + 8}px">{note}{links}{logs}</div>'
     return (
         f'<div class="{" ".join(classes)}" data-span-id="{_e(span.span_id)}" '
+        f'id="s-{_e(span.span_id)}" '
         f'data-duration-ns="{span.duration_nano}" title="{_e(span.name)}">'
         f'<span class="name" style="padding-left:{indent}px">{_e(span.name)}</span>'
         f'<span class="svc" style="background:{colors[span.service]}">{_e(span.service)}</span>'
