@@ -96,10 +96,10 @@ def _structlog(*, bridge: bool) -> Callable[[], None]:
 
 def _obskit(mode: str) -> Callable[[], None]:
     import obskit
-    from obskit import _setup
+    from obskit._state import Settings, update_settings
     from obskit.logging import configure_logging
 
-    _setup.swap_settings(_setup.Settings(mode=mode))  # type: ignore[arg-type]
+    update_settings(Settings(mode=mode))  # type: ignore[arg-type]
     configure_logging(stream=_Null(), format="json", level="info")
     log = obskit.get_logger("bench")
     return lambda: log.info("order_received", order_id="o-1", sku="SKU-1", quantity=2)
@@ -135,13 +135,13 @@ def measure(setting: str, number: int, repeat: int) -> dict[str, list[float]]:
         variants[f"obskit {mode}"] = _obskit(mode)  # each builds its own chain; rebuilt below
     calls = {name: _in_span(function) for name, function in variants.items()}
     times: dict[str, list[float]] = {name: [] for name in calls}
-    from obskit import _setup
+    from obskit._state import Settings, update_settings
     from obskit.logging import configure_logging
 
     for _ in range(repeat):
         for name, call in calls.items():
             if name.startswith("obskit"):
-                _setup.swap_settings(_setup.Settings(mode=name.split()[1]))  # type: ignore[arg-type]
+                update_settings(Settings(mode=name.split()[1]))  # type: ignore[arg-type]
                 configure_logging(stream=_Null(), format="json", level="info")
             for _ in range(200):  # warm: the chain is built, every key seen
                 call()

@@ -1,16 +1,16 @@
-"""Shared fixtures: broker availability (fail under CI, never skip silently there)."""
+"""Shared fixtures: broker availability (fail under CI, never skip silently there).
+
+Isolation between tests is the obskit pytest plugin's own autouse reset (what users get).
+"""
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 
 import pytest
 
-from obskit import _setup
-from obskit.logging import _chain
-from obskit.messaging import _observe
+pytest_plugins = ("pytester",)  # tests of the obskit pytest plugin run an inner session
 
 BROKER_PORTS = {"rabbitmq": 5672, "nats": 4222, "redis": 6379, "mqtt": 1883}
 
@@ -32,14 +32,3 @@ def require_broker(name: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_obskit_state() -> Iterator[None]:
-    """Each test starts with default settings, a fresh log chain and empty message windows."""
-    _setup.reset_settings()
-    _chain.reset()
-    _observe.reset()
-    yield
-    _setup.reset_settings()
-    _chain.reset()

@@ -113,10 +113,10 @@ def test_configure_twice_keeps_the_first_providers_and_says_so() -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             second = obskit.configure(service_name="b", exporter="memory", mode="fix")
-        from obskit._setup import get_settings
+        from obskit._state import STATE
         print(json.dumps({
             "same": first is second, "provider_kept": trace.get_tracer_provider() is provider,
-            "warning": str(caught[0].message), "mode": get_settings().mode,
+            "warning": str(caught[0].message), "mode": STATE.settings.mode,
         }))
         """
     )["result"]

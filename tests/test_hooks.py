@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import obskit
-from obskit import _setup
+from obskit._state import STATE, Settings, update_settings
 from obskit.errors import ErrorPolicy
 from obskit.logging import ConventionError, configure_logging, install_stdlib_handler
 from obskit.testing import Telemetry
@@ -115,7 +115,7 @@ def test_a_wrong_typed_adapter_result_never_stops_the_handler(
 def test_configure_refuses_wrong_types_before_setting_anything_up(kwargs: dict[str, Any]) -> None:
     with pytest.raises(TypeError):
         obskit.configure(exporter="none", **kwargs)
-    assert _setup._configured is None
+    assert STATE.telemetry is None
 
 
 def test_attributes_with_non_string_keys_are_refused_at_decoration() -> None:
@@ -140,10 +140,8 @@ def test_error_policy_takes_exception_classes_only(given: Any) -> None:
         ErrorPolicy(transient=given)
 
 
-def test_strict_mode_raises_in_own_calls_never_on_a_library_record(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(_setup, "_settings", _setup.Settings(mode="strict"))
+def test_strict_mode_raises_in_own_calls_never_on_a_library_record() -> None:
+    update_settings(Settings(mode="strict"))
     stream = io.StringIO()
     configure_logging(stream=stream, format="json", timestamps=False)
     handler = install_stdlib_handler()

@@ -26,6 +26,7 @@ def test_top_level_surface() -> None:
             "get_logger",
             "inject",
             "publishing",
+            "reset",
             "traced",
         ]
     )

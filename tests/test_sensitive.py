@@ -26,8 +26,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 import obskit
-from obskit import _setup
 from obskit._sensitive import MARKER, PATTERN_BUDGET, Scrubber
+from obskit._state import Settings, update_settings
 from obskit.conventions import BUILTIN_CONVENTIONS, load_registry
 from obskit.errors import BusinessRuleViolation
 from obskit.http import ASGIMiddleware, instrument_httpx, instrument_requests, uninstrument_requests
@@ -80,7 +80,7 @@ def outputs(
 ) -> Iterator[Outputs]:
     (tmp_path / "ids.yaml").write_text(REGISTRY_YAML)
     registry = load_registry(BUILTIN_CONVENTIONS, tmp_path)
-    monkeypatch.setattr(_setup, "_settings", _setup.Settings(mode="off", registry=registry))
+    update_settings(Settings(mode="off", registry=registry))
     stream = io.StringIO()
     configure_logging(stream=stream, format="json")
     root = logging.getLogger()
@@ -322,9 +322,7 @@ def test_a_catastrophic_user_pattern_costs_its_budget_and_redacts_the_value(
 def test_user_patterns_reach_logs_and_spans(
     telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        _setup, "_settings", _setup.Settings(mode="off", redact_patterns=(r"ACME-\d{6}",))
-    )
+    update_settings(Settings(mode="off", redact_patterns=(r"ACME-\d{6}",)))
     stream = io.StringIO()
     configure_logging(stream=stream, format="json")
     obskit.get_logger().info("ticket", ref="case ACME-123456 opened")

@@ -17,7 +17,7 @@ import typing as _typing
 from obskit.errors import BusinessRuleViolation, ErrorKind, ErrorPolicy
 
 if _typing.TYPE_CHECKING:
-    from obskit._setup import Telemetry, configure
+    from obskit._setup import Telemetry, configure, reset
     from obskit._traced import traced
     from obskit.logging import get_logger
     from obskit.messaging import publishing
@@ -36,6 +36,7 @@ __all__ = [
     "get_logger",
     "inject",
     "publishing",
+    "reset",
     "traced",
 ]
 
@@ -43,6 +44,7 @@ __all__ = [
 _LAZY = {
     "Telemetry": "obskit._setup",
     "configure": "obskit._setup",
+    "reset": "obskit._setup",
     "traced": "obskit._traced",
     "get_logger": "obskit.logging",
     "publishing": "obskit.messaging",

@@ -28,8 +28,8 @@ from typing import Any, Protocol, TypeVar
 import wrapt
 from opentelemetry import context as context_api
 
-from obskit._providers import API_GLOBALS
 from obskit._spans import begin_failed
+from obskit._state import STATE
 from obskit.propagation import reset_pending_headers, set_pending_headers
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +65,6 @@ class Operation(Protocol):
 
 
 _detach = context_api.detach
-_globals = API_GLOBALS
 _set_pending = set_pending_headers
 _reset_pending = reset_pending_headers
 
@@ -145,7 +144,7 @@ def _sync_wrapper(op: Operation) -> Callable[..., Any]:
 
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         call = None
-        if _globals._TRACER_PROVIDER is not None:
+        if STATE.tracing._TRACER_PROVIDER is not None:
             try:
                 call = begin(instance, args, kwargs)
             except Exception as exc:  # a raising sampler, adapter or hook: the handler runs
@@ -182,7 +181,7 @@ def _sync_wrapper(op: Operation) -> Callable[..., Any]:
 def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
     async def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         call = None
-        if _globals._TRACER_PROVIDER is not None:
+        if STATE.tracing._TRACER_PROVIDER is not None:
             try:
                 call = op.begin(instance, args, kwargs)
             except Exception as exc:  # a raising sampler, adapter or hook: the handler runs
@@ -219,7 +218,7 @@ def _coroutine_wrapper(op: Operation) -> Callable[..., Any]:
 def _generator_wrapper(op: Operation) -> Callable[..., Any]:
     def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Generator[Any, Any, Any]:
         call = None
-        if _globals._TRACER_PROVIDER is not None:
+        if STATE.tracing._TRACER_PROVIDER is not None:
             try:
                 call = op.begin(instance, args, kwargs)
             except Exception as exc:  # a raising sampler, adapter or hook: the handler runs
@@ -273,7 +272,7 @@ def _async_generator_wrapper(op: Operation) -> Callable[..., Any]:
         """``async yield from`` (which Python lacks): ``asend``/``athrow``/``aclose`` reach the
         wrapped generator, with the span's context attached only while it runs."""
         call = None
-        if _globals._TRACER_PROVIDER is not None:
+        if STATE.tracing._TRACER_PROVIDER is not None:
             try:
                 call = op.begin(instance, args, kwargs)
             except Exception as exc:  # a raising sampler, adapter or hook: the handler runs

@@ -1,139 +1,60 @@
-"""Tracer and meter lookup through the OpenTelemetry API, cheap enough for every message.
+"""Tracer and meter lookup, cheap enough for every message.
 
 ``trace.get_tracer_provider()`` costs about 0.6 microseconds (it reads the environment each
-time); a decorated call with no SDK must cost under one. So obskit reads the API's global
-directly, and caches the tracer and instruments per provider: when the host sets a provider
-later, the next call notices. obskit never creates or keeps a provider of its own here.
+time); a decorated call with no SDK must cost under one. So obskit reads the provider from the
+state (``STATE.tracing``: the API's global until a configuration pins its own) and caches the
+tracer and instruments per provider in the state: when the host sets a provider later, or a new
+configuration pins another, the next call notices.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
+from opentelemetry.metrics import Histogram, Meter
 from opentelemetry.trace import NoOpTracerProvider, Tracer
 
 from obskit import _semconv_names as sc
 from obskit._losses import losses
+from obskit._memory import Tally
+from obskit._state import STATE
 
 _SCOPE = "obskit"
 _VERSION = "0.1.0"
-
-# Where the API keeps the global providers. Guarded: if a future API release moves them, obskit
-# falls back to the public (slower) getters rather than breaking.
-try:
-    from opentelemetry.metrics import _internal as _metrics_internal
-
-    _trace_module: Any = trace
-    _metrics_module: Any = _metrics_internal
-    _trace_module._TRACER_PROVIDER  # noqa: B018
-    _metrics_module._METER_PROVIDER  # noqa: B018
-    _FAST = True
-except (ImportError, AttributeError):  # pragma: no cover - depends on the API version
-    _FAST = False
 
 if "OTEL_PYTHON_TRACER_PROVIDER" in os.environ:  # pragma: no cover - env-configured provider
     trace.get_tracer_provider()
 
 
-def _tracer_provider() -> object:
-    if _FAST:
-        return _trace_module._TRACER_PROVIDER
-    provider = trace.get_tracer_provider()
-    return None if isinstance(provider, trace.ProxyTracerProvider) else provider
-
-
-class _PublicGlobals:
-    """Stands in for the API module when its globals moved: same attribute, public getter."""
-
-    @property
-    def _TRACER_PROVIDER(self) -> object:
-        return _tracer_provider()
-
-
-#: an object whose ``_TRACER_PROVIDER`` is None exactly when no SDK is set up; wrappers read it
-#: inline on every call, the cheapest check there is.
-API_GLOBALS: Any = _trace_module if _FAST else _PublicGlobals()
-
-
-_tracer_cache: list[Any] = [None, None]
-
-
 def sdk_tracer() -> Tracer | None:
-    """The tracer of the global provider, or None when nothing would record (no SDK set up)."""
-    provider = _tracer_provider()
+    """The tracer of the provider in use, or None when nothing would record (no SDK set up)."""
+    provider = STATE.tracing._TRACER_PROVIDER
     if provider is None:
         return None
-    if _tracer_cache[0] is not provider:
+    cached = STATE.tracer
+    if cached[0] is not provider:
         if isinstance(provider, NoOpTracerProvider):
             return None
-        _tracer_cache[:] = [provider, provider.get_tracer(_SCOPE, _VERSION)]  # type: ignore[attr-defined]
-    tracer: Tracer = _tracer_cache[1]
+        cached = STATE.tracer = (provider, provider.get_tracer(_SCOPE, _VERSION))
+    tracer: Tracer = cached[1]
     return tracer
-
-
-#: the one series every count past a tally's limit goes to (the SDK's own overflow attribute)
-OVERFLOW: Final[dict[str, Any]] = {"otel.metric.overflow": True}
-
-
-class Tally:
-    """Message counts pre-aggregated in process, reported through an observable counter.
-
-    ``Counter.add`` costs the SDK about 5 microseconds per call (it hashes the attributes into
-    its aggregation table each time); a consumer counts every message, so obskit keeps the
-    counts itself, keyed by the (constant, per-decorator) attribute dict, and hands the totals
-    to the SDK at collection time. The exported data is the same monotonic sum. Past
-    ``limit`` series (the SDK's own default cardinality limit), new ones count in
-    :data:`OVERFLOW`: memory stays bounded whatever names the application makes up.
-    """
-
-    limit: Final = 2000
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[tuple[int, str | None], list[Any]] = {}
-
-    def add(
-        self, attributes: dict[str, Any], error_type: str | None = None, count: int = 1
-    ) -> None:
-        key = (id(attributes), error_type)
-        with self._lock:
-            entry = self._counts.get(key)
-            if entry is None and len(self._counts) >= self.limit:
-                attributes, error_type, key = OVERFLOW, None, (id(OVERFLOW), None)
-                entry = self._counts.get(key)
-            if entry is None:
-                labels = (
-                    attributes if error_type is None else {**attributes, sc.ERROR_TYPE: error_type}
-                )
-                # keep ``attributes`` alive so its id cannot be reused while it is a key
-                entry = self._counts[key] = [0, labels, attributes]
-            entry[0] += count
-
-    def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
-        with self._lock:
-            return [Observation(count, labels) for count, labels, _ in self._counts.values()]
-
-
-consumed_tally = Tally()
-sent_tally = Tally()
-settled_tally = Tally()
 
 
 @dataclass(frozen=True)
 class Instruments:
+    """One meter provider's instruments, and the counts its observable counters report."""
+
     process_duration: Histogram
     message_age: Histogram
     http_server_duration: Histogram
     http_client_duration: Histogram
+    consumed: Tally
+    sent: Tally
+    settled: Tally
 
-
-_instrument_cache: list[Any] = [None, None]
 
 # The messaging and HTTP conventions' advisory boundaries for duration histograms, in seconds.
 DURATION_BUCKETS = (
@@ -156,23 +77,28 @@ _HISTOGRAMS: tuple[tuple[str, str, str, tuple[float, ...]], ...] = (
      DURATION_BUCKETS),
 )  # fmt: skip
 
-#: (name, tally, description) of each pre-aggregated message count
+#: (field, name, description) of each pre-aggregated message count
 _COUNTS = (
-    (sc.METRIC_CONSUMED_MESSAGES, consumed_tally,
+    ("consumed", sc.METRIC_CONSUMED_MESSAGES,
      "Number of messages that were delivered to the application."),
-    (sc.METRIC_SENT_MESSAGES, sent_tally,
+    ("sent", sc.METRIC_SENT_MESSAGES,
      "Number of messages producer attempted to send to the broker."),
-    (sc.METRIC_SETTLEMENTS, settled_tally,
+    ("settled", sc.METRIC_SETTLEMENTS,
      "Messages a settling consumer acknowledged, retried or dead-lettered, by settlement."),
 )  # fmt: skip
 
 
 def instruments() -> Instruments:
-    """Metric instruments of the current global meter provider, created once per provider."""
-    provider = _metrics_module._METER_PROVIDER if _FAST else metrics.get_meter_provider()
-    if _instrument_cache[0] is not provider or _instrument_cache[1] is None:
-        meter: Meter = metrics.get_meter(_SCOPE, _VERSION)
-        histograms = {
+    """Metric instruments of the meter provider in use, created once per provider."""
+    provider = STATE.metering._METER_PROVIDER
+    cached = STATE.instruments
+    if cached[0] is not provider or cached[1] is None:
+        meter: Meter = (
+            metrics.get_meter(_SCOPE, _VERSION)
+            if provider is None
+            else provider.get_meter(_SCOPE, _VERSION)
+        )
+        histograms: dict[str, Any] = {
             field: meter.create_histogram(
                 name,
                 unit="s",
@@ -181,7 +107,8 @@ def instruments() -> Instruments:
             )
             for field, name, description, buckets in _HISTOGRAMS
         }
-        for name, tally, description in _COUNTS:
+        for field, name, description in _COUNTS:
+            tally = histograms[field] = Tally()
             meter.create_observable_counter(
                 name, callbacks=[tally.observe], unit="{message}", description=description
             )
@@ -191,6 +118,6 @@ def instruments() -> Instruments:
             unit="{item}",
             description="Telemetry obskit dropped rather than block or break the host.",
         )
-        _instrument_cache[:] = [provider, Instruments(**histograms)]
-    result: Instruments = _instrument_cache[1]
+        cached = STATE.instruments = (provider, Instruments(**histograms))
+    result: Instruments = cached[1]
     return result

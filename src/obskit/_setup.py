@@ -1,9 +1,9 @@
 """``configure()``: providers, exporters, resource, the ``OTEL_*`` environment, shutdown.
 
-All of obskit's global state lives here, in one object. obskit never holds a private provider:
-instrumentation looks tracers and meters up through the OpenTelemetry API on use, so a host that
-sets up OpenTelemetry itself (or runs under ``opentelemetry-instrument``) gets obskit's telemetry
-through its own providers.
+What it decides goes into the one state object (``_state.STATE``), which every path reads. A host
+that set up OpenTelemetry itself (or runs under ``opentelemetry-instrument``) keeps its providers:
+obskit records through them. This module sits above the runtime subsystems (it wires the log
+chain), so nothing below it imports it: they read the state.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ import logging
 import os
 import re
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry import _logs, metrics, trace
+from opentelemetry._logs._internal import ProxyLoggerProvider
+from opentelemetry.metrics import _internal as _metrics_internal
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
     ConsoleLogRecordExporter,
@@ -44,59 +45,25 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 
+from obskit import _state
 from obskit._export import BoundedLogProcessor, BoundedSpanProcessor, Limits, run_all_bounded
 from obskit._fanout import LogFanout, SpanFanout
-from obskit._forksafe import ForkSafeLock
 from obskit._instance import SERVICE_INSTANCE_ID, new_instance_id, renew_after_fork
 from obskit._losses import fallback_warning, losses
+from obskit._modes import MODES, Mode
 from obskit._providers import instruments
+from obskit._state import STATE, Settings, capture_metric_reader
 from obskit.errors import ErrorPolicy
 
 if TYPE_CHECKING:
     from obskit.conventions import Registry
 
-__all__ = ["Mode", "Telemetry", "configure", "get_settings"]
+__all__ = ["Mode", "Telemetry", "configure", "reset"]
 
 Exporter = Literal["otlp", "console", "memory", "file", "none"]
-Mode = Literal["off", "warn", "fix", "strict"]
 _EXPORTERS = ("otlp", "console", "memory", "file", "none")
-_MODES = ("off", "warn", "fix", "strict")
 
 _log = logging.getLogger("obskit")
-
-
-@dataclass
-class Settings:
-    """What instrumentation reads on every call; replaced as a whole, never half-updated."""
-
-    error_policy: ErrorPolicy = field(default_factory=ErrorPolicy)
-    mode: Mode = "warn"
-    conventions: Any = None  # a path, a list of paths, or a Registry; resolved lazily
-    registry: Registry | None = None
-    #: the user's own redaction patterns, on top of the built-in rule
-    redact_patterns: tuple[str | re.Pattern[str], ...] = ()
-    #: hosts outgoing HTTP calls may carry baggage to; None: every host
-    baggage_hosts: frozenset[str] | None = None
-
-
-_settings = Settings()
-
-
-def get_settings() -> Settings:
-    return _settings
-
-
-def swap_settings(settings: Settings) -> Settings:
-    """Put ``settings`` in force and return the ones they replace (to put back afterwards)."""
-    global _settings
-    previous, _settings = _settings, settings
-    return previous
-
-
-def reset_settings() -> None:
-    """Back to defaults (test suites call this between tests)."""
-    global _settings
-    _settings = Settings()
 
 
 @dataclass
@@ -106,28 +73,6 @@ class MemoryTelemetry:
     spans: InMemorySpanExporter
     logs: InMemoryLogRecordExporter
     metrics: InMemoryMetricReader | None
-
-
-@dataclass
-class _Sinks:
-    """The fan-out processors attached to the global SDK providers, once per process."""
-
-    spans: SpanFanout = field(default_factory=SpanFanout)
-    logs: LogFanout = field(default_factory=LogFanout)
-    attached_to: set[int] = field(default_factory=set)
-    metric_reader: InMemoryMetricReader | None = None
-    #: whether that reader belongs to the global MeterProvider (only when obskit created it)
-    metric_reader_attached: bool = False
-    #: obskit's own LoggerProvider when it has no exporter (``exporter="none"``, or set up for
-    #: capture): a record given to it reaches only the fan-out's targets
-    quiet_logs: object = None
-    #: obskit's own LoggerProvider and its export queue: while the queue has no room (a dead
-    #: collector), a record would only be dropped, so the bridge does not build it
-    log_export: tuple[object, BoundedLogProcessor] | None = None
-
-
-_sinks = _Sinks()
-_lock = ForkSafeLock(threading.RLock)
 
 
 class Telemetry:
@@ -191,11 +136,23 @@ class Telemetry:
             if provider is not None
         ]
 
+    def close(self) -> None:
+        """Shut down and drop the exit hook (``obskit.reset()``: this configuration is over)."""
+        atexit.unregister(self.shutdown)
+        self.shutdown()
+
     def __repr__(self) -> str:
         return f"Telemetry(service_name={self.service_name!r}, exporter={self.exporter!r})"
 
 
-_configured: Telemetry | None = None
+def reset() -> None:
+    """Back to the unconfigured state: what ``configure()`` set up is shut down and forgotten.
+
+    The pytest plugin calls it around every test. OpenTelemetry's global providers stay set (the
+    API offers no way back); obskit's own paths stop using them, and the next ``configure()``
+    records through its own providers.
+    """
+    _state.reset()
 
 
 def configure(
@@ -229,11 +186,11 @@ def configure(
     ``shutdown_timeout`` bounds ``shutdown()`` and exit, in seconds, whatever the collector
     does (dead, silent, slow or trickling).
     Calling it again keeps the first call's providers, updates the conventions, mode, error
-    policy and redaction, and says so. Arguments of the wrong type are refused here, at once.
+    policy and redaction, and says so (``obskit.reset()`` first starts afresh). Arguments of
+    the wrong type are refused here, at once.
     """
-    global _configured, _settings
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     chosen = exporter or os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(",")[0].strip()
     if chosen not in _EXPORTERS:
         raise ValueError(f"exporter must be one of {', '.join(_EXPORTERS)}, not {chosen!r}")
@@ -254,24 +211,27 @@ def configure(
         raise TypeError(f"shutdown_timeout must be seconds (a number), not {shutdown_timeout!r}")
     if not 0 < shutdown_timeout < float("inf"):
         raise ValueError(f"shutdown_timeout must be positive seconds, not {shutdown_timeout!r}")
-    with _lock:
-        _settings = Settings(
-            error_policy=errors or ErrorPolicy(),
-            mode=mode,
-            conventions=conventions,
-            redact_patterns=patterns,
-            baggage_hosts=hosts,
+    with STATE.lock:
+        _state.update_settings(
+            Settings(
+                error_policy=errors or ErrorPolicy(),
+                mode=mode,
+                conventions=conventions,
+                redact_patterns=patterns,
+                baggage_hosts=hosts,
+            )
         )
         environment = _environment(environment)
         _wire_logging(environment)
-        if _configured is not None:
+        configured: Telemetry | None = STATE.telemetry
+        if configured is not None:
             warnings.warn(
-                f"obskit.configure() was already called for {_configured.service_name!r}; "
+                f"obskit.configure() was already called for {configured.service_name!r}; "
                 "keeping its providers and exporters, updating conventions, mode and errors",
                 RuntimeWarning,
                 stacklevel=2,
             )
-            return _configured
+            return configured
         name = service_name or os.environ.get("OTEL_SERVICE_NAME") or _script_name()
         given_instance = SERVICE_INSTANCE_ID in (resource_attributes or {}) or (
             SERVICE_INSTANCE_ID in OTELResourceDetector().detect().attributes
@@ -290,7 +250,7 @@ def configure(
         telemetry = _install(
             name, chosen, resource, endpoint, protocol, sampler, path, shutdown_timeout
         )
-        _configured = telemetry
+        STATE.telemetry = telemetry
         atexit.register(telemetry.shutdown)
         if telemetry.tracer_provider is not None:
             _shut_down_in_multiprocessing_children(telemetry)
@@ -386,9 +346,9 @@ def _install(
     path: str | Path | None,
     shutdown_timeout: float,
 ) -> Telemetry:
-    existing = trace.get_tracer_provider()
-    if _is_sdk_provider(existing):
+    if _host_tracer_provider() is not None:
         _log.info("obskit: OpenTelemetry is already set up by the host; using its providers")
+        _pin_globals()
         attach_sinks()
         return Telemetry(
             service_name=name,
@@ -405,6 +365,7 @@ def _install(
     # no SDK at-exit handlers: they wait up to 30 s each; obskit's own one is bounded
     tracer_provider = TracerProvider(resource=resource, sampler=sampler, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    STATE.metric_reader = None  # a reader belongs to one provider: this configuration gets its own
     metric_reader = capture_metric_reader()
     readers: list[MetricReader] = [metric_reader]
     memory: MemoryTelemetry | None = None
@@ -425,7 +386,7 @@ def _install(
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False
     )
-    _sinks.metric_reader_attached = True
+    STATE.metric_reader_attached = True
     if exporter in ("otlp", "file"):
         # Bounded queues and exports; each drop is counted in ``obskit.telemetry.dropped``.
         # (The SDK's own processor metrics stay off unless OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED
@@ -438,7 +399,7 @@ def _install(
             log_exporter, Limits.from_environment("OTEL_BLRP", **bounds)
         )
         logger_provider.add_log_record_processor(log_export)
-        _sinks.log_export = (logger_provider, log_export)
+        STATE.log_export = (logger_provider, log_export)
     elif exporter == "console":
         tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         logger_provider.add_log_record_processor(
@@ -452,11 +413,9 @@ def _install(
         )
         tracer_provider.add_span_processor(SimpleSpanProcessor(memory.spans))
         logger_provider.add_log_record_processor(SimpleLogRecordProcessor(memory.logs))
-    trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
-    _logs.set_logger_provider(logger_provider)
     if exporter == "none":
-        _sinks.quiet_logs = logger_provider
+        STATE.quiet_logs = logger_provider
+    _install_providers(tracer_provider, meter_provider, logger_provider)
     attach_sinks()
     instruments()  # obskit's own counters, obskit.telemetry.dropped among them
     return Telemetry(
@@ -526,81 +485,81 @@ def _otlp_exporters(
     )
 
 
-def _is_sdk_provider(provider: object) -> bool:
-    return isinstance(provider, TracerProvider)
+def _host_tracer_provider() -> TracerProvider | None:
+    """The global SDK tracer provider when the host set it up (not one obskit made earlier)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider) and provider not in STATE.sinks.created:
+        return provider
+    return None
 
 
-def capture_metric_reader() -> InMemoryMetricReader:
-    """The one in-memory metric reader obskit's own meter provider carries (for capture)."""
-    if _sinks.metric_reader is None:
-        from opentelemetry.sdk.metrics import (
-            Counter,
-            Histogram,
-            ObservableCounter,
-            UpDownCounter,
-        )
-        from opentelemetry.sdk.metrics.export import AggregationTemporality
-
-        delta = AggregationTemporality.DELTA
-        _sinks.metric_reader = InMemoryMetricReader(
-            preferred_temporality={
-                Counter: delta,
-                Histogram: delta,
-                UpDownCounter: delta,
-                ObservableCounter: delta,
-            }
-        )
-    return _sinks.metric_reader
+def _pin_globals() -> None:
+    """Record through the API's global providers (the host's), as they are now."""
+    _state.pin(
+        trace.get_tracer_provider(), metrics.get_meter_provider(), _logs.get_logger_provider()
+    )
 
 
-def captured_metric_reader() -> InMemoryMetricReader | None:
-    """The capture reader when it is attached to the global MeterProvider, else None (a host
-    that set up its own metrics: obskit cannot add a reader to it)."""
-    return _sinks.metric_reader if _sinks.metric_reader_attached else None
-
-
-def receives_logs(provider: object) -> bool:
-    """Whether a log record given to ``provider`` goes anywhere: not when it is obskit's own
-    provider without an exporter, or with an export queue that has no room (the drop is
-    counted), and nothing is capturing (the log bridge then does no work)."""
-    if _sinks.logs.targets.items:
-        return True
-    if provider is _sinks.quiet_logs:
-        return False
-    export = _sinks.log_export
-    return export is None or provider is not export[0] or export[1].admit()
+def _install_providers(
+    tracer_provider: TracerProvider | None,
+    meter_provider: MeterProvider | None,
+    logger_provider: LoggerProvider | None,
+) -> None:
+    """obskit's own providers: pinned in the state, and made the API's globals where those are
+    still unset (the API sets each once per process; the pytest plugin resets them)."""
+    tracer = tracer_provider or trace.get_tracer_provider()
+    meter = meter_provider or metrics.get_meter_provider()
+    logger = logger_provider or _logs.get_logger_provider()
+    for made in (tracer_provider, meter_provider, logger_provider):
+        if made is not None:
+            STATE.sinks.created.add(made)
+    if tracer_provider is not None and isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider
+    ):
+        trace.set_tracer_provider(tracer_provider)
+    if meter_provider is not None and _metrics_internal._METER_PROVIDER is None:
+        metrics.set_meter_provider(meter_provider)
+    if logger_provider is not None and isinstance(_logs.get_logger_provider(), ProxyLoggerProvider):
+        _logs.set_logger_provider(logger_provider)
+    _state.pin(tracer, meter, logger)
 
 
 def attach_sinks() -> tuple[SpanFanout, LogFanout]:
-    """Attach obskit's fan-out processors to the global SDK providers (once each)."""
-    with _lock:
-        tracer_provider = trace.get_tracer_provider()
-        if isinstance(tracer_provider, TracerProvider) and id(tracer_provider) not in (
-            _sinks.attached_to
-        ):
-            tracer_provider.add_span_processor(_sinks.spans)
-            _sinks.attached_to.add(id(tracer_provider))
-        logger_provider = _logs.get_logger_provider()
-        if isinstance(logger_provider, LoggerProvider) and id(logger_provider) not in (
-            _sinks.attached_to
-        ):
-            logger_provider.add_log_record_processor(_sinks.logs)
-            _sinks.attached_to.add(id(logger_provider))
-    return _sinks.spans, _sinks.logs
+    """Attach obskit's fan-out processors to the SDK providers in use (once each)."""
+    sinks = STATE.sinks
+    with STATE.lock:
+        tracer_provider = _state.tracer_provider()
+        if isinstance(tracer_provider, TracerProvider) and tracer_provider not in sinks.attached_to:
+            tracer_provider.add_span_processor(sinks.spans)
+            sinks.attached_to.add(tracer_provider)
+        logger_provider = _state.logger_provider()
+        if isinstance(logger_provider, LoggerProvider) and logger_provider not in sinks.attached_to:
+            logger_provider.add_log_record_processor(sinks.logs)
+            sinks.attached_to.add(logger_provider)
+    return sinks.spans, sinks.logs
 
 
 def ensure_sdk_for_capture() -> None:
-    """Tests without ``configure()``: install obskit's SDK providers, recording everything."""
-    with _lock:
-        if not _is_sdk_provider(trace.get_tracer_provider()):
+    """Tests without ``configure()``: SDK providers that record everything (the host's where it
+    set them up, else obskit's own, pinned in the state)."""
+    with STATE.lock:
+        if not isinstance(_state.tracer_provider(), TracerProvider):
             resource = Resource.create({"service.name": "test"})
-            trace.set_tracer_provider(TracerProvider(resource=resource))
-            if not isinstance(_logs.get_logger_provider(), LoggerProvider):
-                _sinks.quiet_logs = LoggerProvider(resource=resource)
-                _logs.set_logger_provider(_sinks.quiet_logs)
-            if not isinstance(metrics.get_meter_provider(), MeterProvider):
-                metrics.set_meter_provider(
-                    MeterProvider(resource=resource, metric_readers=[capture_metric_reader()])
+            host_tracer = trace.get_tracer_provider()
+            host_meter = metrics.get_meter_provider()
+            host_logs = _logs.get_logger_provider()
+            tracer_provider = None
+            if not isinstance(host_tracer, TracerProvider) or host_tracer in STATE.sinks.created:
+                tracer_provider = TracerProvider(resource=resource)
+            meter_provider = None
+            if not isinstance(host_meter, MeterProvider) or host_meter in STATE.sinks.created:
+                STATE.metric_reader = None
+                meter_provider = MeterProvider(
+                    resource=resource, metric_readers=[capture_metric_reader()]
                 )
-                _sinks.metric_reader_attached = True
+                STATE.metric_reader_attached = True
+            logger_provider = None
+            if not isinstance(host_logs, LoggerProvider) or host_logs in STATE.sinks.created:
+                logger_provider = STATE.quiet_logs = LoggerProvider(resource=resource)
+            _install_providers(tracer_provider, meter_provider, logger_provider)
         attach_sinks()

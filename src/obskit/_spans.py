@@ -15,10 +15,9 @@ from opentelemetry import context as context_api
 from opentelemetry.trace import Span, Status, StatusCode
 
 from obskit import _semconv_names as sc
+from obskit._state import STATE, policy, scrub_text
+from obskit._validator import ConventionError
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
-from obskit.logging._chain import scrub_text
-from obskit.logging._chain import validate_attributes as _validate_attributes
-from obskit.logging._validator import ConventionError
 
 _log = logging.getLogger("obskit")
 
@@ -140,7 +139,6 @@ class SpanCall:
         self.span.end()
 
 
-_warned: set[tuple[int, str]] = set()
 _WARNED_MAX = 1024
 
 
@@ -148,10 +146,11 @@ def warn_once(owner: object, what: str) -> None:
     """One warning (with the traceback) per decorated function or hook and problem; later
     occurrences at DEBUG, so a hook that always raises cannot flood the log."""
     key = (id(owner), what)
-    if key in _warned or len(_warned) >= _WARNED_MAX:
+    warned = STATE.warned
+    if key in warned or len(warned) >= _WARNED_MAX:
         _log.debug("obskit: %s: %s", _describe(owner), what, exc_info=True)
         return
-    _warned.add(key)
+    warned.add(key)
     _log.warning("obskit: %s: %s", _describe(owner), what, exc_info=True)
 
 
@@ -197,4 +196,15 @@ def call_attributes(
         except Exception:
             warn_once(attributes, "the attributes= callable raised; no attributes added")
             return None
-    return _validate_attributes(attributes)
+    return validate_attributes(attributes)
+
+
+def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """User-given span attributes through the configured validator and redactor: sensitive
+    values never reach a span, and the caller's dict is never changed."""
+    resolved = STATE.policy
+    if resolved is None or resolved.settings is not STATE.settings:
+        resolved = policy()
+    validator = resolved.validator
+    checked = attributes if validator is None else validator.attributes(attributes)
+    return resolved.redactor.redacted(checked)

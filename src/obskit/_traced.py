@@ -11,8 +11,8 @@ from opentelemetry.trace import SpanKind
 
 from obskit._instrument import wrap
 from obskit._providers import sdk_tracer
-from obskit._setup import get_settings
 from obskit._spans import SpanCall, call_attributes, check_attributes
+from obskit._state import STATE
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._consumer import (
     Attributes,
@@ -62,7 +62,7 @@ class FunctionOperation:
         return SpanCall(
             span,
             parent,
-            self.errors or get_settings().error_policy,
+            self.errors or STATE.settings.error_policy,
             record_exception=self.record_exception,
         )
 

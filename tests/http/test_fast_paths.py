@@ -73,8 +73,8 @@ def test_the_wsgi_exchange_leaves_the_environ_when_the_response_closes(
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://user:p#ss@host/x", "https://REDACTED:REDACTED@host/x"),
-        ("https://u:p?q@host/x", "https://REDACTED:REDACTED@host/x"),
+        ("https://user:p#ss@host/x", "https://[REDACTED]:[REDACTED]@host/x"),
+        ("https://u:p?q@host/x", "https://[REDACTED]:[REDACTED]@host/x"),
         ("https://host/users/@me", "https://host/users/@me"),
     ],
 )

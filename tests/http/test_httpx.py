@@ -41,7 +41,7 @@ def test_a_client_span_is_created_and_its_context_injected(telemetry: Telemetry)
     assert span.attributes is not None
     assert (
         span.attributes[n.URL_FULL]
-        == "https://REDACTED:REDACTED@api.test/items?api_key=REDACTED&x=1"
+        == "https://[REDACTED]:[REDACTED]@api.test/items?api_key=[REDACTED]&x=1"
     )
     assert span.attributes[n.SERVER_ADDRESS] == "api.test"
     assert span.attributes[n.SERVER_PORT] == 443

@@ -48,7 +48,7 @@ def test_session_spans_inject_and_count_redirect_hops(
     first, second = telemetry.spans
     assert first.kind is SpanKind.CLIENT and first.name == "GET"
     assert first.attributes is not None
-    assert first.attributes[n.URL_FULL] == f"{server.url}/redirect?token=REDACTED"
+    assert first.attributes[n.URL_FULL] == f"{server.url}/redirect?token=[REDACTED]"
     assert first.attributes[n.HTTP_RESPONSE_STATUS_CODE] == 302
     assert first.attributes[n.SERVER_PORT] == server.port
     assert second.attributes is not None and second.attributes[n.HTTP_REQUEST_RESEND_COUNT] == 1

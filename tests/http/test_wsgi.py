@@ -71,7 +71,7 @@ def test_flask_span_has_the_rule_and_the_stable_attributes(telemetry: Telemetry)
         n.HTTP_REQUEST_METHOD: "GET",
         n.URL_PATH: "/items/3",
         n.URL_SCHEME: "http",
-        n.URL_QUERY: "password=REDACTED&q=1",
+        n.URL_QUERY: "password=[REDACTED]&q=1",
         n.SERVER_ADDRESS: "localhost",
         n.SERVER_PORT: 80,
         n.CLIENT_ADDRESS: "10.0.0.1",
@@ -150,7 +150,7 @@ def test_exclude_and_captured_headers(telemetry: Telemetry) -> None:
     [span] = telemetry.spans
     assert span.attributes is not None
     assert span.attributes["http.request.header.x_request_id"] == ("r-9",)
-    assert span.attributes["http.request.header.authorization"] == ("REDACTED",)
+    assert span.attributes["http.request.header.authorization"] == ("[REDACTED]",)
 
 
 def _ok(environ: Any, start_response: Any) -> list[bytes]:
@@ -194,12 +194,11 @@ def test_a_failing_request_set_up_runs_the_app_without_a_span(
 ) -> None:
     import logging
 
-    from obskit.http import _server, _wsgi
+    from obskit.http import _wsgi
 
     def broken(raw: str) -> Any:
         raise ValueError("set-up bug")
 
-    monkeypatch.setattr(_server, "_setup_failures", [], raising=False)
     monkeypatch.setattr(_wsgi, "method_attributes", broken)
     middleware = WSGIMiddleware(_ok)
     with caplog.at_level(logging.DEBUG, logger="obskit.http"):
@@ -213,9 +212,7 @@ def test_a_failing_request_set_up_runs_the_app_without_a_span(
 def test_a_path_that_is_not_latin_1_runs_the_app_without_a_span(
     telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from obskit.http import _server
 
-    monkeypatch.setattr(_server, "_setup_failures", [], raising=False)
     environ = _environ(PATH_INFO="/caf\u20ac")  # a server breaking PEP 3333's latin-1 rule
     assert _run(WSGIMiddleware(_ok), environ) == (["200 OK"], b"ok")
 

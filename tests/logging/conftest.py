@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from obskit import _setup
+from obskit._state import Mode, Settings, update_settings
 from obskit.conventions import Registry, load_registry
-from obskit.logging import _chain, configure_logging
+from obskit.logging import configure_logging
 
 
 class Output:
@@ -34,13 +34,6 @@ class Output:
         self.stream.truncate()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_logging() -> Iterator[None]:
-    _chain.reset()
-    yield
-    _chain.reset()
-
-
 @pytest.fixture
 def out() -> Output:
     """JSON lines without timestamps, so tests can assert the exact rendered output."""
@@ -50,11 +43,12 @@ def out() -> Output:
 
 
 @pytest.fixture
-def use_mode(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Switch the settings as ``obskit.configure(mode=..., conventions=...)`` would."""
+def use_mode() -> Callable[..., None]:
+    """Switch the settings as ``obskit.configure(mode=..., conventions=...)`` would (the
+    plugin's reset undoes it after the test)."""
 
-    def use(mode: _setup.Mode, registry: Registry | None = None) -> None:
-        monkeypatch.setattr(_setup, "_settings", _setup.Settings(mode=mode, registry=registry))
+    def use(mode: Mode, registry: Registry | None = None) -> None:
+        update_settings(Settings(mode=mode, registry=registry))
 
     return use
 

@@ -12,7 +12,7 @@ from ._model import MISSING, Attribute, LoadError, Metric
 from ._registry import Registry
 from ._rules import RULES
 from ._rules_config import ConfigError, RulesConfig
-from ._sources import BUILTIN_CONVENTIONS, default_registry, load_registry
+from ._sources import BUILTIN_CONVENTIONS, default_registry, load_registry, project_registry
 
 __all__ = [
     "BUILTIN_CONVENTIONS",
@@ -28,4 +28,5 @@ __all__ = [
     "RulesConfig",
     "default_registry",
     "load_registry",
+    "project_registry",
 ]

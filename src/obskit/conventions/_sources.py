@@ -53,6 +53,25 @@ def load_registry(
     return Registry(attributes, metrics, tuple(errors), config)
 
 
+def project_registry(
+    *sources: str | Path, semconv: bool = True, config: RulesConfig | None = None
+) -> Registry:
+    """obskit's own conventions, then a project's sources: the one loader behind
+    ``configure(conventions=...)``, ``obskit lint`` and ``obskit check``.
+
+    A ``pyproject.toml`` among the sources contributes its ``[tool.obskit]`` rules and registry
+    paths, as ``obskit lint`` reads them.
+    """
+    paths: list[str | Path] = []
+    for source in sources:
+        if Path(source).name == "pyproject.toml":
+            config = RulesConfig.from_pyproject(source)
+            paths.extend(config.conventions)
+        else:
+            paths.append(source)
+    return load_registry(BUILTIN_CONVENTIONS, *paths, semconv=semconv, config=config)
+
+
 @functools.cache
 def default_registry() -> Registry:
     """obskit's built-in conventions over the installed semantic conventions (built once)."""

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
 from obskit import _semconv_names as sc
-from obskit import _setup
+from obskit import _setup, _state
 from obskit.conventions import BUILTIN_CONVENTIONS, Registry, load_registry
 from obskit.demo._logs import ConventionFinding, ShopLogs
 from obskit.demo._services import (
@@ -195,10 +195,10 @@ def run_demo(
     transport = open_transport(broker, broker_url)
     registry = registry or load_registry(BUILTIN_CONVENTIONS, CONVENTIONS)
     logs = ShopLogs(registry)
-    previous = _setup.get_settings()
+    previous = _state.STATE.settings
     if previous.conventions is None and previous.registry is None:
         # the shop's app.* names are the demo's own: in force for this run only
-        _setup.swap_settings(dataclasses.replace(previous, registry=registry))
+        _state.update_settings(dataclasses.replace(previous, registry=registry))
     span_fanout, log_fanout = _setup.attach_sinks()
     stamp = ServiceNameProcessor()
     otlp = _otlp_processors(otlp_endpoint) if otlp_endpoint else None
@@ -218,10 +218,10 @@ def run_demo(
                     span_fanout.targets.remove(otlp[0])
                     log_fanout.targets.remove(otlp[1])
             spans, records = captured.spans, captured.logs
-            metrics = _setup.capture_metric_reader().get_metrics_data()
+            metrics = _state.capture_metric_reader().get_metrics_data()
     finally:
         transport.close()
-        _setup.swap_settings(previous)
+        _state.update_settings(previous)
     if otlp is not None and otlp_endpoint is not None:
         for processor in otlp:
             processor.force_flush()

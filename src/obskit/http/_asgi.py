@@ -31,6 +31,7 @@ from opentelemetry.trace import SpanKind
 
 from obskit import propagation
 from obskit._providers import sdk_tracer
+from obskit._state import first_time
 from obskit.errors import ErrorKind, ErrorPolicy
 from obskit.http import _http_names as n
 from obskit.http._http_redaction import redact_query
@@ -58,7 +59,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # FastAPI (0.16x) records its own SERVER span and duration metric unless this scope key is
 # present: obskit sets it (to None) so a FastAPI app inside the middleware stays quiet.
 _FASTAPI_TELEMETRY = "fastapi.telemetry"
-_warned: list[bool] = []
 _log = logging.getLogger("obskit.http")
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _SERVER_KIND = SpanKind.SERVER
@@ -68,8 +68,7 @@ _set_span_in_context = trace.set_span_in_context
 
 
 def _warn_duplicate_fastapi_spans() -> None:
-    if not _warned:
-        _warned.append(True)
+    if first_time("fastapi_duplicate_spans"):
         _log.warning(
             "obskit: FastAPI's own telemetry also records this request; create the app with "
             'FastAPI(telemetry={"tracing": False, "metrics": False}) to keep one SERVER span'

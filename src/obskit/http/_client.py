@@ -11,8 +11,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from obskit import _traceparent, propagation
 from obskit._providers import instruments
-from obskit._setup import get_settings
 from obskit._spans import record_outcome
+from obskit._state import STATE
 from obskit.errors import ErrorKind, error_type
 from obskit.http import _http_names as n
 from obskit.http._http_redaction import redact_url
@@ -74,7 +74,7 @@ class ClientCall:
 
     def failed(self, exc: BaseException) -> None:
         try:
-            policy = get_settings().error_policy
+            policy = STATE.settings.error_policy
             if record_outcome(self.span, exc, policy) is ErrorKind.CANCELLED:
                 return  # the caller gave up: no error (semantic conventions 1.40)
             self.metric_attributes[n.ERROR_TYPE] = error_type(exc)
@@ -96,7 +96,7 @@ def forwards_baggage(host: str) -> bool:
     """Whether a call to ``host`` may carry the current baggage: ``configure(baggage_hosts=...)``
     names the hosts (``api.example.com``) and domains (``.example.com``, its subdomains); not
     given, every host does (the OpenTelemetry default)."""
-    allowed = get_settings().baggage_hosts
+    allowed = STATE.settings.baggage_hosts
     if allowed is None:
         return True
     host = host.lower().rstrip(".")

@@ -50,4 +50,3 @@ EVENT_CLIENT_DISCONNECT: Final = "obskit.http.client_disconnect"
 ENVIRON_ROUTE: Final = "obskit.http.route"
 #: the SERVER span's context, in the environ for the server's access log line
 ENVIRON_SPAN_CONTEXT: Final = "obskit.http.span_context"
-REDACTED: Final = "REDACTED"

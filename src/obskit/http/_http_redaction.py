@@ -12,19 +12,20 @@ import functools
 from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote_plus
 
+from obskit._redaction import MARKER
 from obskit._sensitive import URL_PARAMETERS
+from obskit._state import current_redactor
 from obskit.http import _http_names as n
-from obskit.logging._chain import current_redactor
 
 if TYPE_CHECKING:
-    from obskit.logging._log_redaction import Redactor
+    from obskit._redaction import Redactor
 
-REDACTED_VALUE: Final = n.REDACTED
+REDACTED_VALUE: Final = MARKER
 _CACHED_CHARS: Final = 512  # longer queries and URLs are redacted each time, never kept
 
 
 def redact_query(query: str) -> str:
-    """``url.query`` with the values of sensitive keys replaced by ``REDACTED``."""
+    """``url.query`` with the values of sensitive keys replaced by the marker."""
     if not query:
         return query
     if len(query) > _CACHED_CHARS:

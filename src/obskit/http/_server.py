@@ -18,8 +18,8 @@ from opentelemetry.trace import NonRecordingSpan, Span, Status, StatusCode, set_
 
 from obskit import _traceparent
 from obskit._providers import instruments
-from obskit._setup import get_settings
 from obskit._spans import record_outcome
+from obskit._state import STATE, first_time
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.http import _http_names as n
 from obskit.http._http_redaction import header_value
@@ -124,16 +124,12 @@ def split_host(host: str, scheme: str) -> tuple[str, int | None]:
     return address, 443 if scheme in ("https", "wss") else 80
 
 
-_setup_failures: list[bool] = []
-
-
 def setup_failed() -> None:
     """obskit could not set up a request's span: the app runs without one. Logged with its
     traceback the first time only (a client sending malformed headers must not flood logs)."""
-    if _setup_failures:
+    if not first_time("http_setup_failed"):
         _log.debug("obskit: setting up a request span raised", exc_info=True)
         return
-    _setup_failures.append(True)
     _log.warning(
         "obskit: setting up a request span raised; the request runs without a span "
         "(later failures are logged at DEBUG)",
@@ -225,7 +221,7 @@ def business_answer(error_type: str | None) -> bytes:
 
 
 def error_policy(errors: ErrorPolicy | None) -> ErrorPolicy:
-    return errors if errors is not None else get_settings().error_policy
+    return errors if errors is not None else STATE.settings.error_policy
 
 
 def server_options(

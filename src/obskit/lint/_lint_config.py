@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from obskit.conventions import BUILTIN_CONVENTIONS, Level, Registry, RulesConfig, load_registry
+from obskit.conventions import Level, Registry, RulesConfig, project_registry
 from obskit.lint._files import _glob_to_regex
 
 if sys.version_info >= (3, 11):
@@ -73,11 +73,8 @@ class LintConfig:
     def registry(self) -> Registry:
         """obskit's own conventions, then the project's: the same registry as at runtime."""
         try:
-            return load_registry(
-                BUILTIN_CONVENTIONS,
-                *self.rules.conventions,
-                semconv=self.semconv,
-                config=self.rules,
+            return project_registry(
+                *self.rules.conventions, semconv=self.semconv, config=self.rules
             )
         except (OSError, ValueError) as error:
             raise ConfigError(f"cannot load the registry: {error}") from error

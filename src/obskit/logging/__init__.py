@@ -14,17 +14,13 @@ from __future__ import annotations
 
 from structlog import typing as _typing
 
+from obskit._redaction import MARKER, Redactor, luhn_valid
+from obskit._spans import validate_attributes
+from obskit._validator import EXEMPT_KEYS, ConventionError, ConventionValidator
 from obskit.logging._bridge import OTelLogBridge
-from obskit.logging._chain import (
-    configure_logging,
-    get_logger,
-    processors,
-    validate_attributes,
-)
+from obskit.logging._chain import configure_logging, get_logger, processors
 from obskit.logging._context import add_trace_context
-from obskit.logging._log_redaction import MARKER, Redactor, luhn_valid
 from obskit.logging._stdlib import ObskitHandler, install_stdlib_handler
-from obskit.logging._validator import EXEMPT_KEYS, ConventionError, ConventionValidator
 
 __all__ = [
     "EXEMPT_KEYS",

@@ -25,7 +25,7 @@ from structlog.typing import EventDict, WrappedLogger
 if TYPE_CHECKING:
     from obskit.conventions import Registry
 from obskit._semconv_names import EXCEPTION_STACKTRACE
-from obskit._setup import receives_logs
+from obskit._state import logger_provider, receives_logs
 from obskit.propagation import current_context
 
 __all__ = ["SEVERITY", "OTelLogBridge"]
@@ -89,7 +89,8 @@ class OTelLogBridge:
         self._failed = False
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        provider = _logs.get_logger_provider()
+        # the provider in use: the configuration's own, else the API's global
+        provider: Any = logger_provider() or _logs.get_logger_provider()
         if isinstance(provider, _NO_SDK) or not receives_logs(provider):
             return event_dict
         try:

@@ -4,13 +4,14 @@ obskit never calls ``structlog.configure()``: a host that configured structlog k
 setup, and obskit's loggers keep theirs. Each logger ``get_logger`` returns holds a single
 processor, :func:`_dispatch`, that runs the *current* chain, rebuilt lazily whenever the
 settings (``obskit.configure()``) or the output (:func:`configure_logging`) change. So a logger
-created before ``configure()`` follows it, and no processor runs twice.
+created before ``configure()`` follows it, and no processor runs twice. The output and the built
+chain live in obskit's one state object (``_state.STATE``); the registry, validator and redactor
+come from the state's policy, the same objects span attributes and HTTP redaction use.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
@@ -18,37 +19,33 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
-from obskit import _setup
 from obskit._forksafe import ForkSafeLock
+from obskit._redaction import Redactor
+from obskit._state import STATE, LogFormat, LogOutput, Settings, first_time, policy
+from obskit._validator import ConventionError, ConventionValidator
 from obskit.errors import error_type
 from obskit.logging._bridge import OTelLogBridge, exception_of
 from obskit.logging._context import add_trace_context
-from obskit.logging._log_redaction import Redactor
-from obskit.logging._validator import ConventionError, ConventionValidator
 from obskit.logging._write import write
 
 if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
-    from obskit.conventions import Finding, Registry
+    from obskit.conventions import Registry
 
 __all__ = [
     "Chain",
     "configure_logging",
     "current_chain",
-    "current_redactor",
     "get_logger",
+    "log_event",
     "processors",
-    "reset",
-    "scrub_text",
-    "validate_attributes",
 ]
 
-Format = Literal["json", "console"]
+Format = LogFormat
 
 LEVELS: Final[dict[str, int]] = {
     "debug": logging.DEBUG,
@@ -67,22 +64,11 @@ _log = logging.getLogger("obskit")
 _lock = ForkSafeLock(threading.RLock, fork_wait=5.0)
 
 
-@dataclass
-class _Output:
-    """Where and how events are written; ``None`` fields are decided from the environment."""
-
-    stream: IO[str] | None = None
-    format: Format | None = None
-    level: int | str | None = None
-    timestamps: bool = True
-    environment: str | None = None
-
-
 @dataclass(frozen=True)
 class Chain:
     """One built chain: what every event runs through until the settings change."""
 
-    settings: _setup.Settings
+    settings: Settings
     registry: Registry
     validator: ConventionValidator | None
     redactor: Redactor
@@ -97,15 +83,6 @@ class Chain:
     render: tuple[Processor, ...] = field(default=())
     #: False once the output changed: rebuilt on next use, keeping the validator
     fresh: bool = True
-
-
-@dataclass
-class _State:
-    output: _Output = field(default_factory=_Output)
-    chain: Chain | None = None
-
-
-_state = _State()
 
 
 # -- output -------------------------------------------------------------------------------
@@ -131,29 +108,22 @@ def configure_logging(
     if format not in (None, "auto", "json", "console"):
         raise ValueError(f"format must be 'auto', 'json' or 'console', not {format!r}")
     with _lock:
-        _state.output = _Output(
+        STATE.output = LogOutput(
             stream=stream,
             format=None if format == "auto" else format,
             level=level,
             timestamps=timestamps,
-            environment=environment or _state.output.environment,
+            environment=environment or STATE.output.environment,
         )
-        _state.chain = _stale(_state.chain)
+        STATE.chain = _stale(STATE.chain)
 
 
 def set_environment(environment: str | None) -> None:
     """``obskit.configure()`` passes its ``environment`` here (development: console output)."""
     with _lock:
         if environment is not None:
-            _state.output.environment = environment
-        _state.chain = _stale(_state.chain)
-
-
-def reset() -> None:
-    """Back to defaults: stderr, format from the environment, fresh caches (tests use it)."""
-    with _lock:
-        _state.output = _Output()
-        _state.chain = None
+            STATE.output.environment = environment
+        STATE.chain = _stale(STATE.chain)
 
 
 def _stale(chain: Chain | None) -> Chain | None:
@@ -180,56 +150,17 @@ class _Sink:
 
 def write_line(message: str) -> None:
     """To the configured stream, else the current ``sys.stderr``; never raises or hangs."""
-    write(_state.output.stream or sys.stderr, message)
+    write(STATE.output.stream or sys.stderr, message)
 
 
 # -- building the chain ----------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
-def _load(sources: tuple[str, ...]) -> Registry:
-    """obskit's conventions, then the sources; a ``pyproject.toml`` among them contributes its
-    ``[tool.obskit]`` rules and registry paths, as ``obskit lint`` reads them."""
-    from obskit.conventions import BUILTIN_CONVENTIONS, RulesConfig, load_registry
-
-    config = None
-    paths: list[str | Path] = []
-    for source in sources:
-        if Path(source).name == "pyproject.toml":
-            config = RulesConfig.from_pyproject(source)
-            paths.extend(config.conventions)
-        else:
-            paths.append(source)
-    return load_registry(BUILTIN_CONVENTIONS, *paths, config=config)
-
-
-def registry_for(settings: _setup.Settings) -> Registry:
-    """The registry the settings name: explicit, directories (over obskit's), or the default."""
-    from obskit.conventions import Registry, default_registry
-
-    if settings.registry is not None:
-        return settings.registry
-    conventions = settings.conventions
-    if conventions is None:
-        return default_registry()
-    if isinstance(conventions, Registry):
-        return conventions
-    sources = [conventions] if isinstance(conventions, (str, Path)) else list(conventions)
-    try:
-        registry = _load(tuple(str(source) for source in sources))
-    except Exception:
-        _log.warning("obskit: cannot load conventions %r; using the defaults", sources)
-        return default_registry()
-    for error in registry.errors:
-        _log.warning("obskit: conventions: %s", error)
-    return registry
-
-
-def _environment(output: _Output) -> str:
+def _environment(output: LogOutput) -> str:
     return output.environment or os.environ.get("OBSKIT_ENVIRONMENT") or "development"
 
 
-def _format(output: _Output) -> Format:
+def _format(output: LogOutput) -> Format:
     """``OBSKIT_LOG_FORMAT`` (``auto`` by default): console only for a person at a terminal in
     development; JSON when the stream is a pipe or a file, whatever the environment."""
     if output.format is not None:
@@ -249,7 +180,7 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
-def _min_level(output: _Output) -> int:
+def _min_level(output: LogOutput) -> int:
     level = output.level or os.environ.get("OBSKIT_LOG_LEVEL")
     if level is None:
         return logging.DEBUG if _environment(output) == "development" else logging.INFO
@@ -286,16 +217,14 @@ def _add_level_and_logger(
 
 
 def _build() -> Chain:
-    settings = _setup.get_settings()
-    output = _state.output
-    previous = _state.chain
+    resolved = policy()
+    settings, registry = resolved.settings, resolved.registry
+    validator, redactor = resolved.validator, resolved.redactor
+    output = STATE.output
+    previous = STATE.chain
     if previous is not None and previous.settings is settings:  # only the output changed
-        registry, validator = previous.registry, previous.validator
-        redactor, bridge = previous.redactor, previous.bridge
+        bridge = previous.bridge
     else:
-        registry = registry_for(settings)
-        validator = None if settings.mode == "off" else ConventionValidator(registry, settings.mode)
-        redactor = Redactor(registry, patterns=settings.redact_patterns)
         bridge = OTelLogBridge(registry)
     fmt = _format(output)
     stamp: list[Processor] = (
@@ -359,19 +288,19 @@ def _build() -> Chain:
 
 def current_chain() -> Chain:
     """The chain for the current settings and output (built on first use after a change)."""
-    chain = _state.chain
-    if chain is not None and chain.fresh and chain.settings is _setup.get_settings():
+    chain: Chain | None = STATE.chain
+    if chain is not None and chain.fresh and chain.settings is STATE.settings:
         return chain
     if getattr(_building, "active", False):  # a signal handler logged while this thread builds
         if chain is None:
             raise ChainUnavailable("the log chain is being built on this thread")
         return chain  # the previous chain does for this one line
     with _lock:
-        chain = _state.chain
-        if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
+        chain = STATE.chain
+        if chain is None or not chain.fresh or chain.settings is not STATE.settings:
             _building.active = True
             try:
-                chain = _state.chain = _build()
+                chain = STATE.chain = _build()
             finally:
                 _building.active = False
         return chain
@@ -415,8 +344,8 @@ def _exceptions_as_text(
 
 
 def _dispatch(logger: WrappedLogger, method_name: str, event_dict: Any) -> Any:
-    chain: Chain | None = _state.chain
-    if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
+    chain: Chain | None = STATE.chain
+    if chain is None or not chain.fresh or chain.settings is not STATE.settings:
         try:
             chain = current_chain()
         except Exception as exc:  # re-entered during the first build, or conventions broke
@@ -431,9 +360,6 @@ def _dispatch(logger: WrappedLogger, method_name: str, event_dict: Any) -> Any:
     except Exception as exc:  # a log call must never break the code that makes it
         return _fallback(chain, method_name, event_dict, exc)
     return event_dict
-
-
-_fallback_warned: list[bool] = []
 
 
 def _text_keys(value: Any, depth: int = 0) -> Any:
@@ -451,8 +377,7 @@ def _fallback(chain: Chain | None, method_name: str, event_dict: Any, exc: Excep
     """A line that still says what happened when a processor or the renderer failed (say, a
     field JSON cannot encode): keys as text, values by ``repr``, sensitive values redacted.
     Without a chain (logged from inside its first build) only the event and level."""
-    if not _fallback_warned and not isinstance(exc, ChainUnavailable):
-        _fallback_warned.append(True)
+    if not isinstance(exc, ChainUnavailable) and first_time("log_fallback"):
         _log.warning("obskit: a log event could not be processed (%r); logged as text", exc)
     try:
         if chain is not None:
@@ -483,47 +408,10 @@ def get_logger(name: str | None = None, **initial_values: Any) -> FilteringBound
     return logger
 
 
-_obskit_logger = get_logger("obskit")
+def log_event(name: str, level: str, event: str, fields: dict[str, Any]) -> None:
+    """One of obskit's own events through the chain (the state's ``log_event`` hook, so code
+    below the logging layer logs here without importing it)."""
+    getattr(get_logger(name), level)(event, **fields)
 
 
-def report_finding(finding: Finding, registry: Registry) -> None:
-    """Log one convention finding as ``obskit.convention.finding`` with registered log keys."""
-    fields = {
-        registry.log_key("obskit.convention.finding.code"): finding.code,
-        registry.log_key("obskit.convention.finding.name"): finding.name,
-    }
-    if finding.suggestion:
-        fields[registry.log_key("obskit.convention.finding.suggestion")] = finding.suggestion
-    _obskit_logger.warning("obskit.convention.finding", **fields)
-
-
-# -- span attributes -------------------------------------------------------------------------
-
-
-def _chain_now() -> Chain:
-    chain = _state.chain
-    if chain is None or not chain.fresh or chain.settings is not _setup.get_settings():
-        chain = current_chain()
-    return chain
-
-
-def current_redactor() -> Redactor:
-    """The redaction rule of the current settings: the shared words and shapes, the configured
-    registry's sensitive names and the user's patterns (HTTP telemetry asks it too)."""
-    return _chain_now().redactor
-
-
-def scrub_text(text: str) -> str:
-    """``text`` (an exception message, a URL, a header value) without secret-shaped parts, by
-    the same rule (and the same user patterns) as log fields."""
-    return _chain_now().redactor.scrub(text)
-
-
-def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    """User-given span attributes through the current validator and the redactor (the
-    ``call_attributes`` hook): sensitive values never reach a span, and the caller's dict is
-    never changed."""
-    chain = _chain_now()
-    validator = chain.validator
-    checked = attributes if validator is None else validator.attributes(attributes)
-    return chain.redactor.redacted(checked)
+STATE.log_event = log_event

@@ -13,9 +13,9 @@ from opentelemetry.trace import Link, SpanKind
 
 from obskit import _semconv_names as sc
 from obskit import propagation
-from obskit._providers import consumed_tally, instruments, sdk_tracer
-from obskit._setup import get_settings
+from obskit._providers import instruments, sdk_tracer
 from obskit._spans import SpanCall, call_attributes, check_attributes, warn_once
+from obskit._state import STATE
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.messaging import _observe
 from obskit.messaging._adapter import MessageInfo, argument_shapes, read_message
@@ -33,18 +33,21 @@ def log_outcome(kind: ErrorKind, exc: BaseException, metric_attributes: dict[str
     """One log line per failed message, at the level the error kind calls for (every field a
     registered log key, so the line passes obskit's own conventions)."""
     try:
-        from obskit.logging import get_logger
-
         destination = metric_attributes.get(sc.MESSAGING_DESTINATION_NAME) or (
             metric_attributes.get(sc.MESSAGING_DESTINATION_TEMPLATE)
         )
-        getattr(get_logger("obskit.messaging"), ErrorPolicy.log_level(kind))(
-            "message_failed" if kind.is_span_error else "message_refused",
-            error_type=error_type(exc),
-            obskit_error_kind=kind.value,
-            messaging_destination_name=destination,
-            exception_message=str(exc)[:200],
-        )
+        fields = {
+            "error_type": error_type(exc),
+            "obskit_error_kind": kind.value,
+            "messaging_destination_name": destination,
+            "exception_message": str(exc)[:200],
+        }
+        event = "message_failed" if kind.is_span_error else "message_refused"
+        level = ErrorPolicy.log_level(kind)
+        if STATE.log_event is not None:  # the log chain, once loaded (configure(), capture())
+            STATE.log_event("obskit.messaging", level, event, fields)
+        else:
+            getattr(_log, level)(event, extra=fields)
     except Exception:  # logging must never change what the handler's caller sees
         _log.debug("obskit: could not log a consumer outcome", exc_info=True)
 
@@ -83,8 +86,9 @@ class ConsumerCall(SpanCall):
         attributes = self.metric_attributes
         if self.error_type is not None:
             attributes = {**attributes, sc.ERROR_TYPE: self.error_type}
-        instruments().process_duration.record(duration, attributes)
-        consumed_tally.add(self.metric_attributes, self.error_type, self.messages)
+        recorded = instruments()
+        recorded.process_duration.record(duration, attributes)
+        recorded.consumed.add(self.metric_attributes, self.error_type, self.messages)
 
 
 class ConsumerOperation:
@@ -149,7 +153,7 @@ class ConsumerOperation:
         return kwargs.get(selector)
 
     def policy(self) -> ErrorPolicy:
-        return self.errors or get_settings().error_policy
+        return self.errors or STATE.settings.error_policy
 
     # -- Operation protocol -----------------------------------------------------------------
     def begin(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

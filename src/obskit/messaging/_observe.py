@@ -9,77 +9,20 @@ and out-of-order arrival (when the handler names a sequence key and number).
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry.trace import Span
 
 from obskit import _semconv_names as sc
 from obskit._providers import instruments
 from obskit._spans import warn_once
+from obskit._state import STATE
 from obskit.messaging._adapter import MessageInfo
 from obskit.propagation import header_values
 
 _log = logging.getLogger("obskit.messaging")
-
-WINDOW: Final = 10_000  # message ids and sequence keys remembered per process
-
-
-class _Window:
-    """A bounded, thread-safe memory of recent keys (oldest forgotten first).
-
-    Keys are kept as their 64-bit hash, never themselves: every entry has the same size, so
-    the window is bounded in bytes (about 1 MB for 10,000 entries) however long the message ids
-    or sequence keys are. Two different keys sharing a hash within one window is a 1 in 10^11
-    event."""
-
-    def __init__(self, size: int = WINDOW) -> None:
-        self.size = size
-        self._items: OrderedDict[int, int] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def seen_before(self, key: Any) -> bool:
-        key = hash(key)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return True
-            self._items[key] = 0
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-            return False
-
-    def advance(self, key: Any, number: int) -> int | None:
-        """Remember ``number`` for ``key``; the higher one already seen, if any (overtaken)."""
-        key = hash(key)
-        with self._lock:
-            highest = self._items.get(key)
-            if highest is not None and number < highest:
-                return highest
-            self._items[key] = number
-            self._items.move_to_end(key)
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-            return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-message_ids = _Window()
-sequences = _Window()
-clock_skew_count = [0]
-
-
-def reset() -> None:
-    """Forget remembered ids and sequences (tests)."""
-    message_ids.clear()
-    sequences.clear()
-    clock_skew_count[0] = 0
 
 
 def sent_at(headers: object) -> float | None:
@@ -122,7 +65,6 @@ def _observe(
     if sent is not None:
         age = time.time() - sent
         if age < 0:
-            clock_skew_count[0] += 1
             span.set_attribute(sc.OBSKIT_MESSAGE_CLOCK_SKEW, True)
             age = 0.0
         span.set_attribute(sc.OBSKIT_MESSAGE_AGE, age)
@@ -138,7 +80,7 @@ def _observe(
     if info.message_id is not None:
         # per consumer: two handlers (or groups) receiving one message is fan-out, not a duplicate
         destination = metric_attributes.get(sc.MESSAGING_DESTINATION_NAME) or info.destination
-        duplicate = message_ids.seen_before((consumer, destination, info.message_id))
+        duplicate = STATE.message_ids.seen_before((consumer, destination, info.message_id))
         if duplicate and not info.redelivered:
             span.set_attribute(sc.OBSKIT_MESSAGE_DUPLICATE, True)
             span.add_event("obskit.message.duplicate")
@@ -146,7 +88,7 @@ def _observe(
         key, number = sequence(message)
         span.set_attribute(sc.OBSKIT_MESSAGE_SEQUENCE_KEY, str(key))
         span.set_attribute(sc.OBSKIT_MESSAGE_SEQUENCE, int(number))
-        overtaken_by = sequences.advance(key, int(number))
+        overtaken_by = STATE.sequences.advance(key, int(number))
         if overtaken_by is not None:
             span.set_attribute(sc.OBSKIT_MESSAGE_OUT_OF_ORDER, True)
             span.set_attribute(sc.OBSKIT_MESSAGE_OVERTAKEN_BY, overtaken_by)

@@ -14,9 +14,10 @@ from opentelemetry.trace import SpanKind
 
 from obskit import _semconv_names as sc
 from obskit import propagation
-from obskit._providers import OVERFLOW, instruments, sdk_tracer, sent_tally
-from obskit._setup import get_settings
+from obskit._memory import OVERFLOW
+from obskit._providers import instruments, sdk_tracer
 from obskit._spans import SpanCall, call_attributes, check_attributes, record_outcome
+from obskit._state import STATE
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 
 _log = logging.getLogger("obskit.messaging")
@@ -98,7 +99,7 @@ def publishing(
     except BaseException as exc:
         failure = error_type(exc)
         try:
-            if record_outcome(span, exc, errors or get_settings().error_policy) is (
+            if record_outcome(span, exc, errors or STATE.settings.error_policy) is (
                 ErrorKind.CANCELLED
             ):
                 failure = None  # stopped from outside: not a failed send
@@ -108,8 +109,7 @@ def publishing(
     finally:
         context_api.detach(token)
         span.end()
-        instruments()  # registers the sent-messages counter with this meter provider
-        sent_tally.add(_sent_attributes(system, destination), failure)
+        instruments().sent.add(_sent_attributes(system, destination), failure)
 
 
 def _stamp_sent_at(carrier: Any) -> None:
@@ -149,7 +149,7 @@ class ProducerOperation:
         span = tracer.start_span(
             self.span_name, context=parent, kind=SpanKind.PRODUCER, attributes=attributes
         )
-        return SpanCall(span, parent, self.errors or get_settings().error_policy)
+        return SpanCall(span, parent, self.errors or STATE.settings.error_policy)
 
     passes_context = False
 

@@ -19,7 +19,7 @@ from typing import Any, Final, TypeVar
 import wrapt
 
 from obskit import _semconv_names as sc
-from obskit._providers import settled_tally
+from obskit._providers import instruments
 from obskit.errors import ErrorKind, RetryDelay, error_type
 from obskit.messaging._adapter import (
     ATTEMPT_HEADER,
@@ -154,8 +154,9 @@ class _Runner:
 
     def recorded(self, decisions: list[SettlementDecision], error: str | None) -> None:
         """Count each settlement; the span shows the most severe one (a batch has several)."""
+        settled = instruments().settled
         for decision in decisions:
-            settled_tally.add(self.attributes[decision.action], error)
+            settled.add(self.attributes[decision.action], error)
         call = consumer_call()
         if decisions and call is not None:
             worst = max(decisions, key=lambda d: _SEVERITY[d.action])

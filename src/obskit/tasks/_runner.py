@@ -80,9 +80,9 @@ class TaskRunner:
     def policy(self) -> ErrorPolicy:
         if self.errors is not None:
             return self.errors
-        from obskit._setup import get_settings
+        from obskit._state import STATE
 
-        return get_settings().error_policy
+        return STATE.settings.error_policy
 
     @property
     def max_attempts(self) -> int:

@@ -306,9 +306,9 @@ class InMemoryBus:
     def _policy(self) -> ErrorPolicy:
         if self.errors is not None:
             return self.errors
-        from obskit._setup import get_settings
+        from obskit._state import STATE
 
-        return get_settings().error_policy
+        return STATE.settings.error_policy
 
     def _decide(
         self, message: BusMessage, kind: ErrorKind | None, outcome: Outcome | None

@@ -21,8 +21,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from obskit import _setup
-from obskit.messaging import _observe
+from obskit import _setup, _state
+from obskit._state import STATE
 from obskit.testing._trace import SpanNotFound, TraceTree
 
 MetricPoint = tuple[str, dict[str, Any], Any]
@@ -109,7 +109,7 @@ _lock = threading.RLock()
 
 def _collect() -> None:
     """Read the shared reader once and hand its points to every open capture (under ``_lock``)."""
-    reader = _setup.captured_metric_reader()
+    reader = _state.captured_metric_reader()
     if reader is None:
         return
     data: MetricsData | None = reader.get_metrics_data()
@@ -131,7 +131,8 @@ def _open_capture(telemetry: Telemetry) -> None:
     with _lock:
         _collect()  # what was recorded before this capture opened belongs to the outer ones
         if not _open:
-            _observe.reset()  # only the outermost capture: inner ones keep the outer windows
+            STATE.message_ids.clear()  # only the outermost capture: inner ones keep the
+            STATE.sequences.clear()  # outer windows
         _open.append(telemetry)
 
 
@@ -154,6 +155,8 @@ def capture() -> Iterator[Telemetry]:
     after ``configure()``, and beside a host's own SDK providers (metrics are captured only from
     providers obskit set up). Nested and repeated captures each see only their own telemetry.
     """
+    import obskit.logging  # noqa: F401  (the log chain: obskit's own events reach the capture)
+
     _setup.ensure_sdk_for_capture()
     span_fanout, log_fanout = _setup.attach_sinks()
     telemetry = Telemetry()

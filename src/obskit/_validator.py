@@ -13,17 +13,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from structlog.typing import EventDict, WrappedLogger
+
+from obskit._modes import MODES, Mode
 
 if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
     from obskit.conventions import Finding, Registry
 
 __all__ = ["EXEMPT_KEYS", "ConventionError", "ConventionValidator", "Reporter"]
 
-Mode = Literal["off", "warn", "fix", "strict"]
-MODES: Final = ("off", "warn", "fix", "strict")
 
 #: Keys structlog and obskit's own processors add: never judged, never renamed.
 EXEMPT_KEYS: Final = frozenset(
@@ -286,11 +286,24 @@ class ConventionValidator:
         """The default reporter: a structured warning, ``obskit.convention.finding``.
 
         Its fields are the registered log keys of ``obskit.convention.finding.code``, ``.name``
-        and ``.suggestion``, so the report itself passes the conventions.
+        and ``.suggestion``, so the report itself passes the conventions. It goes through the
+        log chain once that is loaded (it registers itself in the state), else through stdlib
+        ``logging`` (which ``configure()`` routes through the chain too).
         """
-        from obskit.logging._chain import report_finding
+        from obskit._state import STATE
 
-        report_finding(finding, self.registry)
+        fields = {
+            self.registry.log_key("obskit.convention.finding.code"): finding.code,
+            self.registry.log_key("obskit.convention.finding.name"): finding.name,
+        }
+        if finding.suggestion:
+            fields[self.registry.log_key("obskit.convention.finding.suggestion")] = (
+                finding.suggestion
+            )
+        if STATE.log_event is not None:
+            STATE.log_event("obskit", "warning", "obskit.convention.finding", fields)
+        else:
+            _log.warning("obskit.convention.finding", extra=fields)
 
     def _report_failure(self) -> None:
         if self._failed:
