@@ -218,7 +218,9 @@ def test_a_raising_attributes_callable_never_breaks_the_call(telemetry: Telemetr
 
 def test_sensitive_attribute_values_never_reach_a_span(telemetry: Telemetry) -> None:
     # the demo's conventions mark app.customer.email sensitive (no default registry has it)
-    obskit.configure(conventions=load_registry(BUILTIN_CONVENTIONS, DEMO_CONVENTIONS))
+    obskit.configure(
+        conventions=load_registry(BUILTIN_CONVENTIONS, DEMO_CONVENTIONS), exporter="none"
+    )
     given = {"app.customer.email": "ada@example.com", "password": "hunter2", "app.sku": "MUG"}
 
     @obskit.traced(attributes=given)
