@@ -328,7 +328,9 @@ def _wire_logging(environment: str | None) -> None:
     from obskit.logging import _chain, install_stdlib_handler
 
     _chain.set_environment(environment)
-    install_stdlib_handler()
+    handler = install_stdlib_handler()
+    if STATE.stdlib_handler is None:
+        STATE.stdlib_handler = handler  # obskit.reset() takes it off the root logger again
 
 
 def _script_name() -> str:

@@ -146,6 +146,7 @@ class State:
         "sequences",
         "settings",
         "sinks",
+        "stdlib_handler",
         "telemetry",
         "tracer",
         "tracing",
@@ -167,6 +168,8 @@ class State:
         self.policy: Policy | None = None
         #: the ``Telemetry`` handle ``configure()`` returned; None when unconfigured
         self.telemetry: Any = None
+        #: the handler ``configure()`` put on the root logger (stdlib records through the chain)
+        self.stdlib_handler: logging.Handler | None = None
         #: where the tracer, meter and logger providers are read: the API's globals (its
         #: modules) until a configuration pins its own (:class:`Pinned`)
         self.tracing: Any = trace
@@ -209,8 +212,10 @@ def reset() -> None:
     pytest plugin resets those too, as OpenTelemetry's own test utilities do.
     """
     with STATE.lock:
-        telemetry = STATE.telemetry
+        telemetry, handler = STATE.telemetry, STATE.stdlib_handler
         STATE._defaults()
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
     if telemetry is not None:
         telemetry.close()
 

@@ -72,3 +72,18 @@ def test_the_plugin_reset_is_what_each_test_starts_from(pytester: pytest.Pyteste
         """
     )
     pytester.runpytest_inprocess().assert_outcomes(passed=2)  # the installed plugin
+
+
+def test_reset_takes_configures_log_handler_off_the_root_logger() -> None:
+    import logging
+
+    from obskit.logging import ObskitHandler
+
+    def installed() -> list[logging.Handler]:
+        return [h for h in logging.getLogger().handlers if isinstance(h, ObskitHandler)]
+
+    assert installed() == []
+    obskit.configure("orders", exporter="none")
+    assert len(installed()) == 1
+    obskit.reset()
+    assert installed() == []
