@@ -67,7 +67,7 @@ def _obskit_imports(path: Path) -> set[str]:
     ("layer", "allowed"),
     [
         ("conventions", ("obskit.conventions",)),
-        ("propagation.py", ("obskit._carriers", "obskit._traceparent")),
+        ("propagation.py", ("obskit._baggage", "obskit._carriers", "obskit._traceparent")),
         ("_traceparent.py", ("obskit._carriers", "obskit._tracestate")),
         ("_carriers.py", ()),
         ("_tracestate.py", ()),
