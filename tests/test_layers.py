@@ -55,9 +55,9 @@ def subsystem(module: str) -> tuple[int, str]:
     best: tuple[int, int, str] | None = None
     for rank, name, prefixes in RANKS:
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), rank, name)
+            matches = module == prefix or module.startswith(prefix + ".")
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), rank, name)
     if best is None:
         raise LookupError(f"{module} is in no subsystem of the rank table")
     return best[1], best[2]
