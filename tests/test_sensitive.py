@@ -362,3 +362,15 @@ def test_values_deeper_than_the_limit_are_redacted_whole() -> None:
 )
 def test_secret_shapes_in_text(text: str, expected: str) -> None:
     assert Scrubber().text(text) == expected
+
+
+def test_a_secret_cut_by_a_length_limit_is_scrubbed_first(outputs: Outputs) -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhYmNkZWZnaGlqIn0.c2lnbmF0dXJlLXZhbHVl"
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handle(message: dict[str, Any]) -> None:
+        raise RuntimeError("x" * 170 + " " + jwt)
+
+    with pytest.raises(RuntimeError):
+        handle({"headers": {}})
+    assert "eyJhbGciOiJIUzI1" not in outputs.take()

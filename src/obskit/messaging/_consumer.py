@@ -15,7 +15,7 @@ from obskit import _semconv_names as sc
 from obskit import propagation
 from obskit._providers import instruments, sdk_tracer
 from obskit._spans import SpanCall, call_attributes, check_attributes, warn_once
-from obskit._state import STATE
+from obskit._state import STATE, scrub_text
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.messaging import _observe
 from obskit.messaging._adapter import MessageInfo, argument_shapes, read_message
@@ -40,7 +40,7 @@ def log_outcome(kind: ErrorKind, exc: BaseException, metric_attributes: dict[str
             "error_type": error_type(exc),
             "obskit_error_kind": kind.value,
             "messaging_destination_name": destination,
-            "exception_message": str(exc)[:200],
+            "exception_message": scrub_text(str(exc))[:200],  # scrubbed whole, then cut
         }
         event = "message_failed" if kind.is_span_error else "message_refused"
         level = ErrorPolicy.log_level(kind)
