@@ -22,7 +22,7 @@ import obskit
 from obskit.errors import ErrorKind, ErrorPolicy
 from obskit.http import ASGIMiddleware, WSGIMiddleware
 from obskit.logging import configure_logging
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from tests.support.subprocess_run import run_python
 
 INTERRUPTS: list[Callable[[], BaseException]] = [
@@ -41,7 +41,7 @@ def log_lines() -> io.StringIO:
     return stream
 
 
-def assert_cancelled(telemetry: Telemetry, name: str, log_lines: io.StringIO) -> None:
+def assert_cancelled(telemetry: Captured, name: str, log_lines: io.StringIO) -> None:
     span = telemetry.span(name)
     attributes = dict(span.attributes or {})
     assert attributes["obskit.error.kind"] == "cancelled"
@@ -54,7 +54,7 @@ def assert_cancelled(telemetry: Telemetry, name: str, log_lines: io.StringIO) ->
 
 @pytest.mark.parametrize("make", INTERRUPTS, ids=IDS)
 def test_traced_and_consumer_record_a_cancellation_and_re_raise_it(
-    make: Callable[[], BaseException], telemetry: Telemetry, log_lines: io.StringIO
+    make: Callable[[], BaseException], telemetry: Captured, log_lines: io.StringIO
 ) -> None:
     @obskit.traced(name="work")
     def work() -> None:
@@ -72,7 +72,7 @@ def test_traced_and_consumer_record_a_cancellation_and_re_raise_it(
 
 
 async def test_a_cancelled_task_is_cancelled_not_failed(
-    telemetry: Telemetry, log_lines: io.StringIO
+    telemetry: Captured, log_lines: io.StringIO
 ) -> None:
     started = asyncio.Event()
 
@@ -90,7 +90,7 @@ async def test_a_cancelled_task_is_cancelled_not_failed(
 
 
 def test_publishing_interrupted_is_not_a_failed_send(
-    telemetry: Telemetry, log_lines: io.StringIO
+    telemetry: Captured, log_lines: io.StringIO
 ) -> None:
     with pytest.raises(KeyboardInterrupt), obskit.publishing("shipping", system="rabbitmq"):
         raise KeyboardInterrupt
@@ -98,7 +98,7 @@ def test_publishing_interrupted_is_not_a_failed_send(
 
 
 def test_a_closed_generator_handler_ends_its_span_without_error(
-    telemetry: Telemetry, log_lines: io.StringIO
+    telemetry: Captured, log_lines: io.StringIO
 ) -> None:
     @obskit.traced(name="stream")
     def stream() -> Iterator[int]:
@@ -113,7 +113,7 @@ def test_a_closed_generator_handler_ends_its_span_without_error(
 
 
 async def test_asgi_request_cancelled_is_recorded_and_re_raised(
-    telemetry: Telemetry, log_lines: io.StringIO
+    telemetry: Captured, log_lines: io.StringIO
 ) -> None:
     async def slow(request: Request) -> None:
         raise asyncio.CancelledError
@@ -127,7 +127,7 @@ async def test_asgi_request_cancelled_is_recorded_and_re_raised(
 
 
 def test_wsgi_request_interrupted_is_recorded_and_re_raised(
-    telemetry: Telemetry, log_lines: io.StringIO
+    telemetry: Captured, log_lines: io.StringIO
 ) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         raise KeyboardInterrupt

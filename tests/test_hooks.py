@@ -15,7 +15,7 @@ import obskit
 from obskit._state import STATE, Settings, update_settings
 from obskit.errors import ErrorPolicy
 from obskit.logging import ConventionError, configure_logging, install_stdlib_handler
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from tests.support.subprocess_run import run_python
 
 
@@ -62,7 +62,7 @@ def test_a_raising_sampler_never_stops_the_handler() -> None:
     ["headers", "attributes", "destination", "sequence"],
 )
 def test_a_raising_hook_never_stops_the_handler(
-    hook: str, telemetry: Telemetry, caplog: pytest.LogCaptureFixture
+    hook: str, telemetry: Captured, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"{hook} bug")
@@ -85,7 +85,7 @@ def test_a_raising_hook_never_stops_the_handler(
 
 
 def test_a_wrong_typed_adapter_result_never_stops_the_handler(
-    telemetry: Telemetry, caplog: pytest.LogCaptureFixture
+    telemetry: Captured, caplog: pytest.LogCaptureFixture
 ) -> None:
     ran: list[int] = []
 

@@ -22,7 +22,7 @@ from obskit.conventions import RulesConfig, project_registry
 from obskit.http._http_redaction import header_value, redact_query
 from obskit.lint import LintConfig, load_config
 from obskit.logging import configure_logging
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 PIN = "4711-0815"
 SHOP_YAML = """\
@@ -47,7 +47,7 @@ def conventions(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def configured(conventions: Path, telemetry: Telemetry) -> Iterator[Telemetry]:
+def configured(conventions: Path, telemetry: Captured) -> Iterator[Captured]:
     obskit.configure("shop", exporter="none", conventions=conventions, mode="off")
     yield telemetry
 
@@ -72,7 +72,7 @@ def test_lint_check_and_the_runtime_share_the_loader(conventions: Path, tmp_path
     assert set(runtime.attributes) == set(linted.attributes) == set(direct.attributes)
 
 
-def test_log_fields(configured: Telemetry) -> None:
+def test_log_fields(configured: Captured) -> None:
     stream = io.StringIO()
     configure_logging(stream=stream, format="json", timestamps=False)
     key = policy().registry.log_key("shop.customer.pin")
@@ -81,7 +81,7 @@ def test_log_fields(configured: Telemetry) -> None:
     assert line[key] == "[REDACTED]" and PIN not in stream.getvalue()
 
 
-def test_span_attributes(configured: Telemetry) -> None:
+def test_span_attributes(configured: Captured) -> None:
     @obskit.traced(name="pay", attributes={"shop.customer.pin": PIN})
     def pay() -> None: ...
 
@@ -89,7 +89,7 @@ def test_span_attributes(configured: Telemetry) -> None:
     assert configured.span("pay").attributes == {"shop.customer.pin": "[REDACTED]"}
 
 
-def test_message_attributes(configured: Telemetry) -> None:
+def test_message_attributes(configured: Captured) -> None:
     @obskit.traced.consumer(
         "payments", system="rabbitmq", attributes=lambda m: {"shop.customer.pin": m["pin"]}
     )
@@ -100,7 +100,7 @@ def test_message_attributes(configured: Telemetry) -> None:
     assert (span.attributes or {})["shop.customer.pin"] == "[REDACTED]"
 
 
-def test_http_headers_and_query_values(configured: Telemetry) -> None:
+def test_http_headers_and_query_values(configured: Captured) -> None:
     assert header_value("shop.customer.pin", PIN) == "[REDACTED]"
     assert redact_query(f"shop.customer.pin={PIN}&page=2") == "shop.customer.pin=[REDACTED]&page=2"
     key = policy().registry.log_key("shop.customer.pin")  # the spelling a log field uses

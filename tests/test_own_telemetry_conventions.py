@@ -12,7 +12,7 @@ from obskit.conventions import Level, default_registry
 from obskit.errors import BusinessRuleViolation, TransientError
 from obskit.http import ASGIMiddleware
 from obskit.messaging import settled
-from obskit.testing import BusMessage, InMemoryBus, Telemetry
+from obskit.testing import BusMessage, Captured, InMemoryBus
 
 
 def _exercise_messaging(bus: InMemoryBus) -> None:
@@ -68,7 +68,7 @@ def _exercise_http() -> None:
     asyncio.run(request())
 
 
-def test_every_attribute_obskit_emits_is_registered_and_valid(telemetry: Telemetry) -> None:
+def test_every_attribute_obskit_emits_is_registered_and_valid(telemetry: Captured) -> None:
     _exercise_messaging(InMemoryBus())
     _exercise_http()
     registry = default_registry()

@@ -32,7 +32,7 @@ from obskit.conventions import BUILTIN_CONVENTIONS, load_registry
 from obskit.errors import BusinessRuleViolation
 from obskit.http import ASGIMiddleware, instrument_httpx, instrument_requests, uninstrument_requests
 from obskit.logging import configure_logging, install_stdlib_handler
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from tests.support.secrets import CORPUS, REGISTRY_YAML, Secret, leaks
 
 
@@ -54,7 +54,7 @@ def url_for(secret: Secret, base: str = "https://api.example.com/items") -> str:
 class Outputs:
     """Everything that left the process for one path."""
 
-    def __init__(self, telemetry: Telemetry, stream: io.StringIO) -> None:
+    def __init__(self, telemetry: Captured, stream: io.StringIO) -> None:
         self.telemetry, self.stream = telemetry, stream
         self.responses: list[str] = []
 
@@ -76,7 +76,7 @@ class Outputs:
 
 @pytest.fixture
 def outputs(
-    telemetry: Telemetry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    telemetry: Captured, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Outputs]:
     (tmp_path / "ids.yaml").write_text(REGISTRY_YAML)
     registry = load_registry(BUILTIN_CONVENTIONS, tmp_path)
@@ -320,7 +320,7 @@ def test_a_catastrophic_user_pattern_costs_its_budget_and_redacts_the_value(
 
 
 def test_user_patterns_reach_logs_and_spans(
-    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+    telemetry: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     update_settings(Settings(mode="off", redact_patterns=(r"ACME-\d{6}",)))
     stream = io.StringIO()

@@ -15,7 +15,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import obskit
 from obskit.conventions import BUILTIN_CONVENTIONS, load_registry
 from obskit.errors import BusinessRuleViolation
-from obskit.testing import Telemetry, assert_parent
+from obskit.testing import Captured, assert_parent
 from tests.support.registries import DEMO_CONVENTIONS
 
 
@@ -50,21 +50,21 @@ class Service:
         return f"{cls.__name__}:{x}"
 
 
-def test_bare_decorator_names_the_span_after_the_function(telemetry: Telemetry) -> None:
+def test_bare_decorator_names_the_span_after_the_function(telemetry: Captured) -> None:
     assert add(1, 2) == 3
     span = telemetry.span("add")
     assert span.kind == SpanKind.INTERNAL
     assert span.status.status_code == StatusCode.UNSET
 
 
-def test_name_and_attributes(telemetry: Telemetry) -> None:
+def test_name_and_attributes(telemetry: Captured) -> None:
     quote("o-1")
     reserve("o-1", 5)
     assert dict(telemetry.span("pricing.quote").attributes or {}) == {"app.currency": "EUR"}
     assert dict(telemetry.span("reserve").attributes or {}) == {"app.quantity": 5}
 
 
-def test_methods_staticmethods_and_classmethods(telemetry: Telemetry) -> None:
+def test_methods_staticmethods_and_classmethods(telemetry: Captured) -> None:
     service = Service()
     assert service.method(2) == 4
     assert Service.static(2) == 3
@@ -81,7 +81,7 @@ def test_methods_staticmethods_and_classmethods(telemetry: Telemetry) -> None:
     ]
 
 
-async def test_async_functions(telemetry: Telemetry) -> None:
+async def test_async_functions(telemetry: Captured) -> None:
     @obskit.traced
     async def outer() -> str:
         await asyncio.sleep(0)
@@ -101,7 +101,7 @@ async def test_async_functions(telemetry: Telemetry) -> None:
     assert len(tree.spans) == 2
 
 
-def test_a_generator_span_lasts_until_exhausted(telemetry: Telemetry) -> None:
+def test_a_generator_span_lasts_until_exhausted(telemetry: Captured) -> None:
     @obskit.traced
     def numbers():  # type: ignore[no-untyped-def]
         for i in range(3):
@@ -118,7 +118,7 @@ def test_a_generator_span_lasts_until_exhausted(telemetry: Telemetry) -> None:
 
 
 def test_a_closed_generator_ends_its_span_without_detach_errors(
-    telemetry: Telemetry, caplog: pytest.LogCaptureFixture
+    telemetry: Captured, caplog: pytest.LogCaptureFixture
 ) -> None:
     @obskit.traced
     def endless():  # type: ignore[no-untyped-def]
@@ -143,7 +143,7 @@ def test_a_closed_generator_ends_its_span_without_detach_errors(
     assert not [r for r in caplog.records if "detach" in r.getMessage().lower()]
 
 
-def test_generator_send_and_throw(telemetry: Telemetry) -> None:
+def test_generator_send_and_throw(telemetry: Captured) -> None:
     @obskit.traced
     def echo():  # type: ignore[no-untyped-def]
         received = yield "ready"
@@ -161,7 +161,7 @@ def test_generator_send_and_throw(telemetry: Telemetry) -> None:
     assert len(telemetry.spans) == 1
 
 
-async def test_async_generators(telemetry: Telemetry) -> None:
+async def test_async_generators(telemetry: Captured) -> None:
     @obskit.traced
     async def ticks():  # type: ignore[no-untyped-def]
         for i in range(2):
@@ -173,7 +173,7 @@ async def test_async_generators(telemetry: Telemetry) -> None:
     assert telemetry.spans[0].end_time is not None
 
 
-def test_exceptions_are_classified_and_reraised(telemetry: Telemetry) -> None:
+def test_exceptions_are_classified_and_reraised(telemetry: Captured) -> None:
     @obskit.traced
     def fails() -> None:
         raise ValueError("bad")
@@ -197,7 +197,7 @@ def test_exceptions_are_classified_and_reraised(telemetry: Telemetry) -> None:
     assert refused.attributes["error.type"] == "obskit.errors.BusinessRuleViolation"
 
 
-def test_record_exception_false_keeps_events_empty(telemetry: Telemetry) -> None:
+def test_record_exception_false_keeps_events_empty(telemetry: Captured) -> None:
     @obskit.traced(record_exception=False)
     def fails() -> None:
         raise KeyError("x")
@@ -207,7 +207,7 @@ def test_record_exception_false_keeps_events_empty(telemetry: Telemetry) -> None
     assert telemetry.spans[0].events == ()
 
 
-def test_a_raising_attributes_callable_never_breaks_the_call(telemetry: Telemetry) -> None:
+def test_a_raising_attributes_callable_never_breaks_the_call(telemetry: Captured) -> None:
     @obskit.traced(attributes=lambda x: {"app.value": 1 / x})
     def invert(x: int) -> int:
         return x
@@ -216,7 +216,7 @@ def test_a_raising_attributes_callable_never_breaks_the_call(telemetry: Telemetr
     assert dict(telemetry.spans[0].attributes or {}) == {}
 
 
-def test_sensitive_attribute_values_never_reach_a_span(telemetry: Telemetry) -> None:
+def test_sensitive_attribute_values_never_reach_a_span(telemetry: Captured) -> None:
     # the demo's conventions mark app.customer.email sensitive (no default registry has it)
     obskit.configure(
         conventions=load_registry(BUILTIN_CONVENTIONS, DEMO_CONVENTIONS), exporter="none"
@@ -245,7 +245,7 @@ def test_sensitive_attribute_values_never_reach_a_span(telemetry: Telemetry) -> 
     assert given["password"] == "hunter2"  # the caller's dict is untouched
 
 
-async def test_async_generators_receive_asend_and_athrow(telemetry: Telemetry) -> None:
+async def test_async_generators_receive_asend_and_athrow(telemetry: Captured) -> None:
     @obskit.traced
     async def accumulate():  # type: ignore[no-untyped-def]
         total = 0
@@ -282,7 +282,7 @@ class _Handlers:
 
 
 def test_a_function_nothing_binds_gets_a_plain_closure_of_its_own_kind(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     """No wrapt proxy (about 0.5 µs a call) where no class can bind the function; frameworks
     that inspect the handler still see a coroutine or generator function."""
@@ -313,7 +313,7 @@ def test_a_function_nothing_binds_gets_a_plain_closure_of_its_own_kind(
     ],
 )
 def test_exceptions_as_span_events_or_log_records(
-    telemetry: Telemetry,
+    telemetry: Captured,
     monkeypatch: pytest.MonkeyPatch,
     opt_in: str | None,
     as_event: bool,

@@ -26,7 +26,7 @@ import obskit
 from obskit import _setup
 from obskit.conventions import Level, RulesConfig, default_registry
 from obskit.logging import ConventionError, configure_logging
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from tests.support.subprocess_run import run_python
 
 
@@ -74,7 +74,7 @@ def house_propagator() -> Iterator[None]:
 
 
 def test_a_custom_propagator_carries_the_trace_through_a_consumer(
-    house_propagator: None, telemetry: Telemetry
+    house_propagator: None, telemetry: Captured
 ) -> None:
     sent: list[dict[str, str]] = []
 
@@ -147,7 +147,7 @@ def test_enum_values_are_judged_per_value_in_the_runtime_validator(
         log.info("outcome", obskit_error_kind="nonsense")
 
 
-def test_batch_destinations_static_and_dynamic(telemetry: Telemetry) -> None:
+def test_batch_destinations_static_and_dynamic(telemetry: Captured) -> None:
     @obskit.traced.batch_consumer("orders", system="kafka")
     def static(batch: list[dict[str, Any]]) -> None:
         return None

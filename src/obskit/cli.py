@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+__all__ = ["SUBCOMMANDS", "main"]
+
 _DESCRIPTION = "The obskit command: lint, check, drift, conventions, view, serve and demo."
 
 #: subcommand -> (module, one-line help)

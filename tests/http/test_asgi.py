@@ -24,7 +24,7 @@ from obskit._providers import DURATION_BUCKETS
 from obskit.errors import BusinessRuleViolation
 from obskit.http import ASGIMiddleware
 from obskit.http import _http_names as n
-from obskit.testing import Telemetry, assert_parent
+from obskit.testing import Captured, assert_parent
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 chunks_done: list[float] = []
@@ -81,7 +81,7 @@ def client(app: Any) -> httpx.AsyncClient:
 
 
 async def test_span_has_the_route_template_and_the_stable_http_attributes(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     async with client(make_app()) as http:
         response = await http.get(
@@ -116,7 +116,7 @@ async def test_span_has_the_route_template_and_the_stable_http_attributes(
     assert point.count == 1
 
 
-async def test_fastapi_route_templates_name_the_span(telemetry: Telemetry) -> None:
+async def test_fastapi_route_templates_name_the_span(telemetry: Captured) -> None:
     app = FastAPI(telemetry={"tracing": False, "metrics": False})
     app.add_middleware(ASGIMiddleware)
 
@@ -132,7 +132,7 @@ async def test_fastapi_route_templates_name_the_span(telemetry: Telemetry) -> No
     )
 
 
-async def test_wrapping_a_fastapi_app_keeps_a_single_server_span(telemetry: Telemetry) -> None:
+async def test_wrapping_a_fastapi_app_keeps_a_single_server_span(telemetry: Captured) -> None:
     app = FastAPI()
 
     @app.get("/ping/{name}")
@@ -146,7 +146,7 @@ async def test_wrapping_a_fastapi_app_keeps_a_single_server_span(telemetry: Tele
 
 
 async def test_no_route_means_the_method_alone_and_4xx_is_not_a_server_error(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     async with client(make_app()) as http:
         assert (await http.get("/nowhere")).status_code == 404
@@ -158,7 +158,7 @@ async def test_no_route_means_the_method_alone_and_4xx_is_not_a_server_error(
         assert span.attributes is not None and n.ERROR_TYPE not in span.attributes
 
 
-async def test_unknown_methods_are_reported_as_other(telemetry: Telemetry) -> None:
+async def test_unknown_methods_are_reported_as_other(telemetry: Captured) -> None:
     async with client(make_app()) as http:
         await http.request("FOO", "/items/1")
     span = telemetry.span("HTTP /items/{item_id}", SpanKind.SERVER)
@@ -168,7 +168,7 @@ async def test_unknown_methods_are_reported_as_other(telemetry: Telemetry) -> No
 
 
 async def test_5xx_responses_and_unhandled_exceptions_are_span_errors(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     async with client(make_app()) as http:
         assert (await http.get("/status/503")).status_code == 503
@@ -187,7 +187,7 @@ async def test_5xx_responses_and_unhandled_exceptions_are_span_errors(
 
 
 async def test_a_business_rule_violation_is_answered_422_and_is_not_a_span_error(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     async with client(make_app()) as http:
         response = await http.post("/refuse")
@@ -202,7 +202,7 @@ async def test_a_business_rule_violation_is_answered_422_and_is_not_a_span_error
     assert span.attributes[n.HTTP_RESPONSE_STATUS_CODE] == 422
 
 
-async def test_incoming_trace_context_is_continued(telemetry: Telemetry) -> None:
+async def test_incoming_trace_context_is_continued(telemetry: Captured) -> None:
     async with client(make_app()) as http:
         await http.get(
             "/items/1",
@@ -214,7 +214,7 @@ async def test_incoming_trace_context_is_continued(telemetry: Telemetry) -> None
     assert dict(span.context.trace_state) == {"congo": "t61", "foo@bar": "1"}
 
 
-async def test_streaming_keeps_the_span_open_until_the_last_chunk(telemetry: Telemetry) -> None:
+async def test_streaming_keeps_the_span_open_until_the_last_chunk(telemetry: Captured) -> None:
     chunks_done.clear()
     async with client(make_app()) as http:
         response = await http.get("/stream")
@@ -223,7 +223,7 @@ async def test_streaming_keeps_the_span_open_until_the_last_chunk(telemetry: Tel
     assert span.end_time is not None and span.end_time >= chunks_done[0]
 
 
-async def test_exclude_takes_exact_paths_globs_and_regexes(telemetry: Telemetry) -> None:
+async def test_exclude_takes_exact_paths_globs_and_regexes(telemetry: Captured) -> None:
     app = make_app(exclude=["/health", "/status/4*", re.compile(r"/items/\d{3}")])
     async with client(app) as http:
         for path in ("/health", "/status/404", "/items/123", "/items/1"):
@@ -232,7 +232,7 @@ async def test_exclude_takes_exact_paths_globs_and_regexes(telemetry: Telemetry)
 
 
 async def test_captured_headers_are_recorded_and_sensitive_ones_redacted(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     app = make_app(capture_headers=["X-Request-Id", "Authorization", "content-type", "cookie"])
     async with client(app) as http:
@@ -253,7 +253,7 @@ async def test_captured_headers_are_recorded_and_sensitive_ones_redacted(
     assert span.attributes["http.response.header.content_type"] == ("application/json",)
 
 
-async def test_lifespan_and_other_scopes_pass_through_untouched(telemetry: Telemetry) -> None:
+async def test_lifespan_and_other_scopes_pass_through_untouched(telemetry: Captured) -> None:
     seen: list[Any] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -288,7 +288,7 @@ def _http_scope(path: str = "/stream") -> dict[str, Any]:
     }
 
 
-async def test_a_client_disconnect_on_send_is_recorded_not_raised(telemetry: Telemetry) -> None:
+async def test_a_client_disconnect_on_send_is_recorded_not_raised(telemetry: Captured) -> None:
     sent: list[Any] = []
 
     async def receive() -> dict[str, Any]:
@@ -308,7 +308,7 @@ async def test_a_client_disconnect_on_send_is_recorded_not_raised(telemetry: Tel
     assert span.status.status_code is StatusCode.UNSET
 
 
-async def test_an_http_disconnect_before_the_response_is_recorded(telemetry: Telemetry) -> None:
+async def test_an_http_disconnect_before_the_response_is_recorded(telemetry: Captured) -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         message = await receive()
         assert message["type"] == "http.disconnect"
@@ -324,7 +324,7 @@ async def test_an_http_disconnect_before_the_response_is_recorded(telemetry: Tel
     assert span.attributes is not None and span.attributes[n.OBSKIT_CLIENT_DISCONNECTED] is True
 
 
-async def test_websocket_sessions_get_a_server_span(telemetry: Telemetry) -> None:
+async def test_websocket_sessions_get_a_server_span(telemetry: Captured) -> None:
     incoming = [
         {"type": "websocket.connect"},
         {"type": "websocket.receive", "text": "hi"},
@@ -350,7 +350,7 @@ async def test_websocket_sessions_get_a_server_span(telemetry: Telemetry) -> Non
 
 @pytest.mark.parametrize("policy_reraises", [True])
 async def test_a_policy_that_reraises_business_outcomes_lets_the_framework_answer(
-    telemetry: Telemetry, policy_reraises: bool
+    telemetry: Captured, policy_reraises: bool
 ) -> None:
     from obskit.errors import ErrorKind, ErrorPolicy
 
@@ -362,7 +362,7 @@ async def test_a_policy_that_reraises_business_outcomes_lets_the_framework_answe
 
 
 async def test_the_server_span_is_the_parent_of_work_in_the_handler(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     import obskit
 
@@ -387,7 +387,7 @@ async def test_the_server_span_is_the_parent_of_work_in_the_handler(
     ids=["fastapi-telemetry-off", "fastapi-telemetry-on"],
 )
 def test_a_duplicate_fastapi_server_span_is_warned_about_only_when_it_exists(
-    telemetry: Telemetry,
+    telemetry: Captured,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     telemetry_config: dict[str, bool] | None,
@@ -430,7 +430,7 @@ async def _ok(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-async def test_a_host_port_of_non_ascii_digits_is_no_500(telemetry: Telemetry) -> None:
+async def test_a_host_port_of_non_ascii_digits_is_no_500(telemetry: Captured) -> None:
     scope = _http_scope("/items")
     scope["headers"] = [(b"host", b"example.com:\xb2")]  # latin-1 0xB2 is '²': isdigit() is True
     sent = await _run_raw(ASGIMiddleware(_ok), scope)
@@ -442,7 +442,7 @@ async def test_a_host_port_of_non_ascii_digits_is_no_500(telemetry: Telemetry) -
 
 
 async def test_a_failing_request_set_up_runs_the_app_without_a_span(
-    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    telemetry: Captured, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from obskit.http import _asgi
 
@@ -468,7 +468,7 @@ async def test_a_failing_request_set_up_runs_the_app_without_a_span(
 
 
 async def test_a_raising_exclude_callable_runs_the_app_without_a_span(
-    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+    telemetry: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
     def exclude(path: str) -> bool:

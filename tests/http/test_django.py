@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
 from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
 from obskit.errors import BusinessRuleViolation  # noqa: E402
-from obskit.testing import Telemetry  # noqa: E402
+from obskit.testing import Captured  # noqa: E402
 from tests.http.servers import UvicornThread, WerkzeugThread, wait_for  # noqa: E402
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -68,7 +68,7 @@ urlpatterns = [
 ]
 
 
-def _server_span(telemetry: Telemetry) -> ReadableSpan:
+def _server_span(telemetry: Captured) -> ReadableSpan:
     wait_for(lambda: any(s.kind is SpanKind.SERVER for s in telemetry.spans))
     [span] = [s for s in telemetry.spans if s.kind is SpanKind.SERVER]
     return span
@@ -84,7 +84,7 @@ def _assert_continues_caller(span: ReadableSpan, route: str) -> None:
 
 
 def test_test_client_span_has_the_route_template_and_the_callers_trace(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     response = Client().get("/orders/7/", headers={"traceparent": TRACEPARENT})
     assert response.json() == {"order": 7}
@@ -95,13 +95,13 @@ def test_test_client_span_has_the_route_template_and_the_callers_trace(
     assert attributes["http.route"] == "orders/<int:pk>/"
 
 
-async def test_async_client_runs_the_middleware_async(telemetry: Telemetry) -> None:
+async def test_async_client_runs_the_middleware_async(telemetry: Captured) -> None:
     response = await AsyncClient().get("/async/orders/8/", headers={"traceparent": TRACEPARENT})
     assert response.json() == {"order": 8}
     _assert_continues_caller(_server_span(telemetry), "async/orders/<int:pk>/")
 
 
-def test_a_business_refusal_is_422_without_the_exception_text(telemetry: Telemetry) -> None:
+def test_a_business_refusal_is_422_without_the_exception_text(telemetry: Captured) -> None:
     response = Client().get("/refuse/")
     assert response.status_code == 422
     assert json.loads(response.content) == {"error": f"{__name__}.OutOfStock"}
@@ -110,7 +110,7 @@ def test_a_business_refusal_is_422_without_the_exception_text(telemetry: Telemet
     assert span.attributes is not None and span.attributes["obskit.error.kind"] == "business"
 
 
-def test_an_unexpected_error_is_a_500_with_its_error_type(telemetry: Telemetry) -> None:
+def test_an_unexpected_error_is_a_500_with_its_error_type(telemetry: Captured) -> None:
     response = Client(raise_request_exception=False).get("/boom/")
     assert response.status_code == 500
     span = _server_span(telemetry)
@@ -121,7 +121,7 @@ def test_an_unexpected_error_is_a_500_with_its_error_type(telemetry: Telemetry) 
 
 
 @pytest.mark.parametrize("server", ["wsgi", "asgi"])
-def test_under_a_real_server(server: str, telemetry: Telemetry) -> None:
+def test_under_a_real_server(server: str, telemetry: Captured) -> None:
     app: Any
     if server == "wsgi":
         app, running, route = get_wsgi_application(), WerkzeugThread, "orders/<int:pk>/"

@@ -12,10 +12,10 @@ from opentelemetry.trace import SpanKind
 
 from obskit.http import WSGIMiddleware, instrument_httpx, uninstrument_httpx
 from obskit.http._wsgi import ENVIRON_EXCHANGE
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 
-def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Telemetry) -> None:
+def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Captured) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -45,7 +45,7 @@ def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Tele
 
 
 def test_the_wsgi_exchange_leaves_the_environ_when_the_response_closes(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [])

@@ -10,7 +10,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from obskit.http import _http_names as n
 from obskit.http import instrument_httpx, uninstrument_httpx
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 seen: list[httpx.Request] = []
 
@@ -31,7 +31,7 @@ def _clean() -> Iterator[None]:
     uninstrument_httpx()
 
 
-def test_a_client_span_is_created_and_its_context_injected(telemetry: Telemetry) -> None:
+def test_a_client_span_is_created_and_its_context_injected(telemetry: Captured) -> None:
     client = instrument_httpx(httpx.Client(transport=httpx.MockTransport(handler)))
     client.get(
         "https://user:pw@api.test/items?api_key=k&x=1",
@@ -60,7 +60,7 @@ def test_a_client_span_is_created_and_its_context_injected(telemetry: Telemetry)
     }
 
 
-def test_4xx_is_a_client_error_and_redirect_hops_count_resends(telemetry: Telemetry) -> None:
+def test_4xx_is_a_client_error_and_redirect_hops_count_resends(telemetry: Captured) -> None:
     client = instrument_httpx(
         httpx.Client(transport=httpx.MockTransport(handler), follow_redirects=True)
     )
@@ -73,7 +73,7 @@ def test_4xx_is_a_client_error_and_redirect_hops_count_resends(telemetry: Teleme
     assert second.attributes is not None and second.attributes[n.HTTP_REQUEST_RESEND_COUNT] == 1
 
 
-def test_transport_errors_are_recorded(telemetry: Telemetry) -> None:
+def test_transport_errors_are_recorded(telemetry: Captured) -> None:
     def fail(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused")
 
@@ -85,7 +85,7 @@ def test_transport_errors_are_recorded(telemetry: Telemetry) -> None:
     assert span.attributes is not None and span.attributes[n.ERROR_TYPE] == "httpx.ConnectError"
 
 
-async def test_async_clients_and_global_instrumentation(telemetry: Telemetry) -> None:
+async def test_async_clients_and_global_instrumentation(telemetry: Captured) -> None:
     instrument_httpx()
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         await client.post("http://api.test/x")
@@ -97,7 +97,7 @@ async def test_async_clients_and_global_instrumentation(telemetry: Telemetry) ->
     assert len(telemetry.spans) == 1 and span is not None
 
 
-async def test_a_cancelled_client_call_is_not_an_error(telemetry: Telemetry) -> None:
+async def test_a_cancelled_client_call_is_not_an_error(telemetry: Captured) -> None:
     """Semantic conventions 1.40: a call the caller cancelled did not fail."""
     import asyncio
 

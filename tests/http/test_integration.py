@@ -21,7 +21,7 @@ from obskit.http import (
     instrument_httpx,
     instrument_requests,
 )
-from obskit.testing import InMemoryBus, Telemetry, assert_parent
+from obskit.testing import Captured, InMemoryBus, assert_parent
 from tests.http.servers import UvicornThread, WerkzeugThread, wait_for
 
 
@@ -63,7 +63,7 @@ def system(bus: InMemoryBus) -> Iterator[tuple[str, InMemoryBus]]:
 
 
 def test_one_trace_crosses_fastapi_flask_and_a_message(
-    telemetry: Telemetry, system: tuple[str, InMemoryBus]
+    telemetry: Captured, system: tuple[str, InMemoryBus]
 ) -> None:
     url, bus = system
     response = httpx.post(f"{url}/orders/sku-1", timeout=5)

@@ -11,7 +11,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from obskit.http import _http_names as n
 from obskit.http import instrument_requests, uninstrument_requests
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from tests.http.servers import WerkzeugThread
 
 received: list[dict[str, str]] = []
@@ -41,7 +41,7 @@ def _clean() -> Iterator[None]:
 
 
 def test_session_spans_inject_and_count_redirect_hops(
-    telemetry: Telemetry, server: WerkzeugThread
+    telemetry: Captured, server: WerkzeugThread
 ) -> None:
     session = instrument_requests(requests.Session())
     session.get(f"{server.url}/redirect?token=t")
@@ -59,7 +59,7 @@ def test_session_spans_inject_and_count_redirect_hops(
 
 
 def test_global_instrumentation_marks_5xx_as_errors(
-    telemetry: Telemetry, server: WerkzeugThread
+    telemetry: Captured, server: WerkzeugThread
 ) -> None:
     instrument_requests()
     requests.get(f"{server.url}/fail", timeout=5)
@@ -69,7 +69,7 @@ def test_global_instrumentation_marks_5xx_as_errors(
     assert span.attributes[n.NETWORK_PROTOCOL_VERSION] == "1.1"
 
 
-def test_connection_errors_are_recorded(telemetry: Telemetry) -> None:
+def test_connection_errors_are_recorded(telemetry: Captured) -> None:
     instrument_requests()
     with pytest.raises(requests.ConnectionError):
         requests.get("http://127.0.0.1:9/", timeout=2)

@@ -13,7 +13,7 @@ from werkzeug.test import Client as _Client
 from obskit.errors import BusinessRuleViolation
 from obskit.http import WSGIMiddleware, flask_route
 from obskit.http import _http_names as n
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -57,7 +57,7 @@ def make_app(**options: Any) -> Any:
     return app
 
 
-def test_flask_span_has_the_rule_and_the_stable_attributes(telemetry: Telemetry) -> None:
+def test_flask_span_has_the_rule_and_the_stable_attributes(telemetry: Captured) -> None:
     client = Client(make_app())
     response = client.get(
         "/items/3?password=x&q=1",
@@ -87,7 +87,7 @@ def test_flask_span_has_the_rule_and_the_stable_attributes(telemetry: Telemetry)
     assert point.count == 1
 
 
-def test_errors_follow_the_policy(telemetry: Telemetry) -> None:
+def test_errors_follow_the_policy(telemetry: Captured) -> None:
     client = Client(make_app())
     assert client.get("/status/404").status_code == 404
     assert client.get("/status/502").status_code == 502
@@ -109,7 +109,7 @@ def test_errors_follow_the_policy(telemetry: Telemetry) -> None:
 
 
 def test_an_exception_escaping_a_bare_wsgi_app_is_recorded_and_reraised(
-    telemetry: Telemetry,
+    telemetry: Captured,
 ) -> None:
     def app(environ: Any, start_response: Any) -> list[bytes]:
         raise ValueError("bad")
@@ -121,14 +121,14 @@ def test_an_exception_escaping_a_bare_wsgi_app_is_recorded_and_reraised(
     assert span.attributes is not None and span.attributes[n.ERROR_TYPE] == "ValueError"
 
 
-def test_streamed_bodies_end_the_span_when_closed(telemetry: Telemetry) -> None:
+def test_streamed_bodies_end_the_span_when_closed(telemetry: Captured) -> None:
     response = Client(make_app()).get("/stream")
     assert response.get_data() == b"ab"
     response.close()
     assert telemetry.span("GET /stream").attributes[n.HTTP_RESPONSE_STATUS_CODE] == 200  # type: ignore[index]
 
 
-def test_a_body_closed_early_is_a_client_disconnect(telemetry: Telemetry) -> None:
+def test_a_body_closed_early_is_a_client_disconnect(telemetry: Captured) -> None:
     def app(environ: Any, start_response: Any) -> Iterator[bytes]:
         start_response("200 OK", [])
         yield b"a"
@@ -141,7 +141,7 @@ def test_a_body_closed_early_is_a_client_disconnect(telemetry: Telemetry) -> Non
     assert span.attributes is not None and span.attributes[n.OBSKIT_CLIENT_DISCONNECTED] is True
 
 
-def test_exclude_and_captured_headers(telemetry: Telemetry) -> None:
+def test_exclude_and_captured_headers(telemetry: Captured) -> None:
     client = Client(
         make_app(exclude=["/status/*"], capture_headers=["x-request-id", "authorization"])
     )
@@ -180,7 +180,7 @@ def _run(app: Any, environ: dict[str, Any]) -> tuple[list[str], bytes]:
     ],
 )
 def test_a_port_of_non_ascii_digits_is_no_500(
-    telemetry: Telemetry, environ: Any, port: int | None
+    telemetry: Captured, environ: Any, port: int | None
 ) -> None:
     assert _run(WSGIMiddleware(_ok), environ) == (["200 OK"], b"ok")
     attributes = telemetry.span("GET", SpanKind.SERVER).attributes
@@ -190,7 +190,7 @@ def test_a_port_of_non_ascii_digits_is_no_500(
 
 
 def test_a_failing_request_set_up_runs_the_app_without_a_span(
-    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    telemetry: Captured, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     import logging
 
@@ -210,14 +210,14 @@ def test_a_failing_request_set_up_runs_the_app_without_a_span(
 
 
 def test_a_path_that_is_not_latin_1_runs_the_app_without_a_span(
-    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+    telemetry: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
     environ = _environ(PATH_INFO="/caf\u20ac")  # a server breaking PEP 3333's latin-1 rule
     assert _run(WSGIMiddleware(_ok), environ) == (["200 OK"], b"ok")
 
 
-def test_a_streaming_body_runs_inside_the_request_trace(telemetry: Telemetry) -> None:
+def test_a_streaming_body_runs_inside_the_request_trace(telemetry: Captured) -> None:
     from opentelemetry import trace
 
     seen: list[int] = []

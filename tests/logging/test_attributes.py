@@ -10,12 +10,12 @@ import pytest
 import obskit
 from obskit.conventions import Registry
 from obskit.logging import ConventionError, validate_attributes
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from tests.logging.conftest import Output
 
 
 def test_fix_renames_attributes_to_the_canonical_dotted_name(
-    out: Output, use_mode: Callable[..., None], shop_registry: Registry, telemetry: Telemetry
+    out: Output, use_mode: Callable[..., None], shop_registry: Registry, telemetry: Captured
 ) -> None:
     use_mode("fix", shop_registry)
     given = {"orderId": "o-1", "amount": 2.5}
@@ -45,7 +45,7 @@ def test_fix_renames_attributes_to_the_canonical_dotted_name(
 
 
 def test_strict_raises_at_call_time_with_a_clear_error(
-    out: Output, use_mode: Callable[..., None], shop_registry: Registry, telemetry: Telemetry
+    out: Output, use_mode: Callable[..., None], shop_registry: Registry, telemetry: Captured
 ) -> None:
     use_mode("strict", shop_registry)
 

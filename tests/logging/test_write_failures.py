@@ -15,7 +15,7 @@ import pytest
 import obskit
 from obskit._losses import losses
 from obskit.logging import configure_logging, get_logger, install_stdlib_handler
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +86,7 @@ def test_a_character_the_stream_cannot_encode_is_escaped_not_raised(
 
 
 def test_a_consumer_whose_log_stream_broke_still_handles_its_message(
-    telemetry: Telemetry, broken_pipe: IO[str]
+    telemetry: Captured, broken_pipe: IO[str]
 ) -> None:
     configure_logging(stream=broken_pipe, format="json")
 

@@ -15,7 +15,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import obskit
 from obskit.errors import BusinessRuleViolation, ErrorPolicy, PoisonMessage, TransientError
-from obskit.testing import BusMessage, InMemoryBus, Telemetry, assert_linked, assert_parent
+from obskit.testing import BusMessage, Captured, InMemoryBus, assert_linked, assert_parent
 
 UNSAMPLED = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
 SAMPLED = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -26,7 +26,7 @@ def _publish(destination: str = "orders", **kwargs: Any) -> dict[str, str]:
         return dict(headers)
 
 
-def test_consumer_span_is_the_child_of_the_producer_and_links_it(telemetry: Telemetry) -> None:
+def test_consumer_span_is_the_child_of_the_producer_and_links_it(telemetry: Captured) -> None:
     @obskit.traced.consumer("orders", system="rabbitmq")
     def on_order(message: dict[str, Any]) -> str:
         return "ok"
@@ -55,7 +55,7 @@ def test_consumer_span_is_the_child_of_the_producer_and_links_it(telemetry: Tele
     }
 
 
-def test_message_found_on_objects_by_keyword_and_by_position(telemetry: Telemetry) -> None:
+def test_message_found_on_objects_by_keyword_and_by_position(telemetry: Captured) -> None:
     headers = _publish()
 
     @obskit.traced.consumer("a", system="nats")
@@ -80,7 +80,7 @@ def test_message_found_on_objects_by_keyword_and_by_position(telemetry: Telemetr
     assert telemetry.span("process a").attributes["messaging.message.id"] == "x-1"
 
 
-def test_pika_callback_signature(telemetry: Telemetry) -> None:
+def test_pika_callback_signature(telemetry: Captured) -> None:
     headers = _publish()
 
     @obskit.traced.consumer("orders", system="rabbitmq")
@@ -100,7 +100,7 @@ def test_pika_callback_signature(telemetry: Telemetry) -> None:
     assert span.attributes["obskit.message.attempt"] == 2
 
 
-def test_dynamic_destination_uses_the_template(telemetry: Telemetry) -> None:
+def test_dynamic_destination_uses_the_template(telemetry: Captured) -> None:
     def tenant_queue(message: dict[str, Any]) -> str:
         return f"orders.{message['tenant']}"
 
@@ -115,7 +115,7 @@ def test_dynamic_destination_uses_the_template(telemetry: Telemetry) -> None:
     assert span.attributes["messaging.destination.name"] == "orders.acme"
 
 
-def test_outcomes_follow_the_error_policy(telemetry: Telemetry) -> None:
+def test_outcomes_follow_the_error_policy(telemetry: Captured) -> None:
     calls: list[str] = []
 
     @obskit.traced.consumer("orders", system="rabbitmq")
@@ -160,7 +160,7 @@ def test_outcomes_follow_the_error_policy(telemetry: Telemetry) -> None:
     assert sum(point.value for _, point in consumed) == 4
 
 
-def test_policy_per_decorator_and_from_configure(telemetry: Telemetry) -> None:
+def test_policy_per_decorator_and_from_configure(telemetry: Captured) -> None:
     class OutOfStock(Exception): ...
 
     policy = ErrorPolicy.extend(business=[OutOfStock])
@@ -185,7 +185,7 @@ def test_subclasses_match_the_most_specific_kind() -> None:
     assert policy.classify(KeyError()).value == "unexpected"
 
 
-def test_successful_duration_metric_has_no_error_type(telemetry: Telemetry) -> None:
+def test_successful_duration_metric_has_no_error_type(telemetry: Captured) -> None:
     @obskit.traced.consumer("orders", system="kafka")
     def handler(message: Any) -> None: ...
 
@@ -201,7 +201,7 @@ def test_successful_duration_metric_has_no_error_type(telemetry: Telemetry) -> N
     assert counted == attributes and consumed.value == 1
 
 
-def test_batch_consumer_links_every_message(telemetry: Telemetry) -> None:
+def test_batch_consumer_links_every_message(telemetry: Captured) -> None:
     batch = [{"headers": _publish(f"q{i}")} for i in range(3)]
 
     @obskit.traced.batch_consumer("orders", system="kafka")
@@ -216,7 +216,7 @@ def test_batch_consumer_links_every_message(telemetry: Telemetry) -> None:
     assert span.parent is None  # a batch has many parents: it links them instead
 
 
-def test_a_broken_adapter_never_breaks_the_handler(telemetry: Telemetry) -> None:
+def test_a_broken_adapter_never_breaks_the_handler(telemetry: Captured) -> None:
     @obskit.traced.consumer("orders", system="rabbitmq", headers=lambda m: 1 / 0)
     def handler(message: Any) -> str:
         return "still ran"
@@ -225,7 +225,7 @@ def test_a_broken_adapter_never_breaks_the_handler(telemetry: Telemetry) -> None
     assert telemetry.span("process orders").parent is None
 
 
-def test_context_does_not_survive_a_handler(telemetry: Telemetry) -> None:
+def test_context_does_not_survive_a_handler(telemetry: Captured) -> None:
     @obskit.traced.consumer("orders", system="rabbitmq")
     def handler(message: Any) -> None:
         assert trace.get_current_span().get_span_context().is_valid
@@ -240,7 +240,7 @@ def test_context_does_not_survive_a_handler(telemetry: Telemetry) -> None:
     ids=["bounded", "soak"],
 )
 def test_concurrent_handlers_each_see_only_their_own_context(
-    telemetry: Telemetry, count: int
+    telemetry: Captured, count: int
 ) -> None:
     seen: dict[str, int] = {}
     lock = threading.Lock()
@@ -280,7 +280,7 @@ def test_concurrent_handlers_each_see_only_their_own_context(
     assert {k[1:]: v for k, v in seen.items() if k.startswith("a")} == expected
 
 
-def test_publishing_records_failures_and_reraises(telemetry: Telemetry) -> None:
+def test_publishing_records_failures_and_reraises(telemetry: Captured) -> None:
     with pytest.raises(ConnectionError), obskit.publishing("orders", system="rabbitmq"):
         raise ConnectionError("broker gone")
     span = telemetry.span("send orders")
@@ -290,7 +290,7 @@ def test_publishing_records_failures_and_reraises(telemetry: Telemetry) -> None:
     assert attributes["error.type"] == "ConnectionError" and point.value == 1
 
 
-def test_publishing_into_kafka_headers(telemetry: Telemetry) -> None:
+def test_publishing_into_kafka_headers(telemetry: Captured) -> None:
     kafka_headers: list[tuple[str, bytes]] = [("traceparent", b"stale")]
     with obskit.publishing("orders", system="kafka", headers=kafka_headers) as carrier:
         assert carrier is kafka_headers
@@ -302,7 +302,7 @@ def test_publishing_into_kafka_headers(telemetry: Telemetry) -> None:
     )
 
 
-def test_producer_decorator(telemetry: Telemetry) -> None:
+def test_producer_decorator(telemetry: Captured) -> None:
     @obskit.traced.producer("shipping", system="nats")
     def send(payload: str) -> dict[str, str]:
         return obskit.inject({})
@@ -312,7 +312,7 @@ def test_producer_decorator(telemetry: Telemetry) -> None:
     assert headers["traceparent"].split("-")[2] == f"{span.context.span_id:016x}"
 
 
-def test_each_failed_message_is_logged_once_at_its_kinds_level(telemetry: Telemetry) -> None:
+def test_each_failed_message_is_logged_once_at_its_kinds_level(telemetry: Captured) -> None:
     @obskit.traced.consumer("orders", system="rabbitmq")
     def handler(message: dict[str, Any]) -> None:
         raise message["error"]
@@ -336,7 +336,7 @@ def test_each_failed_message_is_logged_once_at_its_kinds_level(telemetry: Teleme
     }
 
 
-def test_failures_under_an_unsampled_parent_keep_the_policy(telemetry: Telemetry) -> None:
+def test_failures_under_an_unsampled_parent_keep_the_policy(telemetry: Captured) -> None:
     @obskit.traced.consumer("orders", system="rabbitmq")
     def handler(message: dict[str, Any]) -> None:
         raise BusinessRuleViolation("no stock")
@@ -351,13 +351,13 @@ def test_failures_under_an_unsampled_parent_keep_the_policy(telemetry: Telemetry
     assert attributes["error.type"] == "obskit.errors.BusinessRuleViolation"
 
 
-def test_a_publish_only_service_exports_its_sent_count(telemetry: Telemetry) -> None:
+def test_a_publish_only_service_exports_its_sent_count(telemetry: Captured) -> None:
     InMemoryBus().publish("billing", {"amount": 1})
     [(attributes, point)] = telemetry.metric_points("messaging.client.sent.messages")
     assert attributes["messaging.destination.name"] == "billing" and point.value == 1
 
 
-def test_a_batch_counts_every_message(telemetry: Telemetry) -> None:
+def test_a_batch_counts_every_message(telemetry: Captured) -> None:
     @obskit.traced.batch_consumer("orders", system="kafka")
     def handle(batch: list[dict[str, Any]]) -> None: ...
 
@@ -366,7 +366,7 @@ def test_a_batch_counts_every_message(telemetry: Telemetry) -> None:
     assert point.value == 10
 
 
-def test_fan_out_to_two_consumers_is_not_a_duplicate(telemetry: Telemetry) -> None:
+def test_fan_out_to_two_consumers_is_not_a_duplicate(telemetry: Captured) -> None:
     bus = InMemoryBus()
 
     @obskit.traced.consumer("orders", system="obskit.memory", consumer_group="billing")
@@ -384,7 +384,7 @@ def test_fan_out_to_two_consumers_is_not_a_duplicate(telemetry: Telemetry) -> No
     assert all("obskit.message.duplicate" not in (s.attributes or {}) for s in spans)
 
 
-def test_interrupts_and_cancellation_are_never_swallowed(telemetry: Telemetry) -> None:
+def test_interrupts_and_cancellation_are_never_swallowed(telemetry: Captured) -> None:
     ack_everything = ErrorPolicy(reraise=frozenset())
 
     @obskit.traced.consumer("orders", system="rabbitmq", errors=ack_everything)
@@ -409,14 +409,14 @@ def test_interrupts_and_cancellation_are_never_swallowed(telemetry: Telemetry) -
     assert asyncio.run(cancel()) is True
 
 
-def test_publishing_into_a_carrier_that_refuses_headers(telemetry: Telemetry) -> None:
+def test_publishing_into_a_carrier_that_refuses_headers(telemetry: Captured) -> None:
     read_only = types.MappingProxyType({})
     with obskit.publishing("orders", system="rabbitmq", headers=read_only) as carrier:
         assert carrier is read_only
     assert telemetry.span("send orders").name == "send orders"
 
 
-def test_tuple_header_values_and_negative_selectors(telemetry: Telemetry) -> None:
+def test_tuple_header_values_and_negative_selectors(telemetry: Captured) -> None:
     context = obskit.extract({"traceparent": (SAMPLED,)})
     assert obskit.inject({}, context) == {"traceparent": SAMPLED}
 

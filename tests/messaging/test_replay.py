@@ -24,12 +24,12 @@ from obskit.messaging import (
     redis_entries,
     replay_dead_letters,
 )
-from obskit.testing import Telemetry, assert_parent, capture
+from obskit.testing import Captured, assert_parent, capture
 
 pytestmark = pytest.mark.broker
 
 
-def attempts(tel: Telemetry, name: str) -> list[tuple[int, str]]:
+def attempts(tel: Captured, name: str) -> list[tuple[int, str]]:
     spans = sorted(
         tel.find_spans(f"process {name}", SpanKind.CONSUMER), key=lambda s: s.start_time or 0
     )

@@ -19,7 +19,7 @@ from tests.messaging.conftest import unique
 import obskit
 from obskit.errors import BusinessRuleViolation, PoisonMessage, TransientError
 from obskit.messaging import BROKER_DEAD_LETTER
-from obskit.testing import Telemetry, assert_parent, capture
+from obskit.testing import Captured, assert_parent, capture
 
 pytestmark = pytest.mark.broker
 
@@ -63,7 +63,7 @@ async def streams() -> AsyncIterator[Streams]:
         await nc.close()
 
 
-def deliveries(tel: Telemetry, subject: str) -> list[tuple[int, str]]:
+def deliveries(tel: Captured, subject: str) -> list[tuple[int, str]]:
     spans = sorted(
         tel.find_spans(f"process {subject}", SpanKind.CONSUMER), key=lambda s: s.start_time or 0
     )

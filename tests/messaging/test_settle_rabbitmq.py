@@ -18,7 +18,7 @@ from tests.messaging.conftest import unique
 import obskit
 from obskit.errors import BusinessRuleViolation, PoisonMessage, TransientError
 from obskit.messaging import BROKER_DEAD_LETTER, pika_properties
-from obskit.testing import Telemetry, assert_parent, capture
+from obskit.testing import Captured, assert_parent, capture
 
 pytestmark = pytest.mark.broker
 
@@ -115,7 +115,7 @@ def remaining(channel: Any, queue: str) -> list[tuple[bytes, dict[str, Any]]]:
         found.append((body, dict(properties.headers or {})))
 
 
-def deliveries(tel: Telemetry, queue: str) -> list[tuple[int, str]]:
+def deliveries(tel: Captured, queue: str) -> list[tuple[int, str]]:
     """``(attempt, settlement)`` of each consumer span, in order."""
     spans = sorted(
         tel.find_spans(f"process {queue}", SpanKind.CONSUMER), key=lambda s: s.start_time or 0

@@ -16,7 +16,7 @@ from tests.messaging.conftest import unique
 import obskit
 from obskit.errors import BusinessRuleViolation, PoisonMessage, TransientError
 from obskit.messaging import RedisStreamEntry, redis_entries
-from obskit.testing import Telemetry, assert_parent, capture
+from obskit.testing import Captured, assert_parent, capture
 
 pytestmark = pytest.mark.broker
 
@@ -48,7 +48,7 @@ def stream() -> Iterator[tuple[Any, str]]:
         client.close()
 
 
-def deliveries(tel: Telemetry, name: str) -> list[tuple[int, str]]:
+def deliveries(tel: Captured, name: str) -> list[tuple[int, str]]:
     spans = sorted(
         tel.find_spans(f"process {name}", SpanKind.CONSUMER), key=lambda s: s.start_time or 0
     )

@@ -12,7 +12,7 @@ from opentelemetry.baggage.propagation import W3CBaggagePropagator
 
 from obskit import _baggage, _setup, propagation
 from obskit.http import instrument_httpx
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 TRACEPARENT = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
 SECRETISH = "tenant=" + "x" * 9000  # over the 8,192-byte limit, and nothing to log whole
@@ -72,7 +72,7 @@ def test_the_sdk_propagator_never_logs_a_header_whole(caplog: pytest.LogCaptureF
     ],
 )
 def test_baggage_goes_only_to_the_chosen_hosts(
-    url: str, carries: bool, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+    url: str, carries: bool, telemetry: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
         _setup,
@@ -96,7 +96,7 @@ def test_baggage_goes_only_to_the_chosen_hosts(
     assert "traceparent" in request.headers  # the trace always goes on
 
 
-def test_without_a_host_list_baggage_goes_everywhere(telemetry: Telemetry) -> None:
+def test_without_a_host_list_baggage_goes_everywhere(telemetry: Captured) -> None:
     seen: list[httpx.Request] = []
     client = instrument_httpx(
         httpx.Client(transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200)))

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from obskit.http import ASGIMiddleware, instrument_httpx
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from tests.http.servers import UvicornThread
 
 TRACE_ID = "12345678901234567890123456789012"
@@ -102,7 +102,7 @@ def get_tracestate(headers: list[tuple[str, str]]) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_request(servers: tuple[UvicornThread, UvicornThread], telemetry: Telemetry) -> Any:
+def make_request(servers: tuple[UvicornThread, UvicornThread], telemetry: Captured) -> Any:
     harness_server, service_server = servers
 
     def make(headers: list[tuple[str, str]], count: int = 1) -> list[list[tuple[str, str]]]:
@@ -226,7 +226,7 @@ def test_valid_traceparent_continues_the_trace(make_request: Any, value: str) ->
 
 @pytest.mark.parametrize("incoming", [VALID, NOT_SAMPLED])
 def test_outgoing_traceparent_has_the_new_span_and_the_incoming_sampled_flag(
-    make_request: Any, telemetry: Telemetry, incoming: str
+    make_request: Any, telemetry: Captured, incoming: str
 ) -> None:
     traceparent, _ = single(make_request, [("traceparent", incoming)])
     assert traceparent.flags == incoming[-2:]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 
 def unique(prefix: str) -> str:
@@ -16,7 +16,7 @@ def unique(prefix: str) -> str:
 
 
 def wait_for_spans(
-    telemetry: Telemetry,
+    telemetry: Captured,
     count: int,
     predicate: Callable[[ReadableSpan], bool],
     *,

@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
 from obskit.errors import BusinessRuleViolation, PoisonMessage  # noqa: E402
 from obskit.tasks import instrument_celery  # noqa: E402
-from obskit.testing import Telemetry  # noqa: E402
+from obskit.testing import Captured  # noqa: E402
 from tests.conftest import require_broker  # noqa: E402
 from tests.tasks.conftest import unique, wait_for_spans  # noqa: E402
 
@@ -81,7 +81,7 @@ def _attempts(spans: list[ReadableSpan]) -> list[tuple[Any, Any]]:
     ]
 
 
-def test_enqueue_and_run_form_one_trace(shop: Any, telemetry: Telemetry) -> None:
+def test_enqueue_and_run_form_one_trace(shop: Any, telemetry: Captured) -> None:
     app, queue, _, system = shop
     app.tasks["shop.charge"].delay("o-1")
     [run] = wait_for_spans(telemetry, 1, _consumers("shop.charge"))
@@ -99,9 +99,7 @@ def test_enqueue_and_run_form_one_trace(shop: Any, telemetry: Telemetry) -> None
     assert run.status.status_code is not StatusCode.ERROR
 
 
-def test_transient_failure_is_retried_with_counted_attempts(
-    shop: Any, telemetry: Telemetry
-) -> None:
+def test_transient_failure_is_retried_with_counted_attempts(shop: Any, telemetry: Captured) -> None:
     app, _, calls, _ = shop
     app.tasks["shop.flaky"].delay("o-2")
     runs = wait_for_spans(telemetry, 3, _consumers("shop.flaky"))
@@ -113,7 +111,7 @@ def test_transient_failure_is_retried_with_counted_attempts(
     ] == ["TimeoutError", "TimeoutError"]
 
 
-def test_business_refusal_is_an_outcome_not_a_retry(shop: Any, telemetry: Telemetry) -> None:
+def test_business_refusal_is_an_outcome_not_a_retry(shop: Any, telemetry: Captured) -> None:
     app, _, _, _ = shop
     app.tasks["shop.refuse"].delay("o-3")
     [run] = wait_for_spans(telemetry, 1, _consumers("shop.refuse"))
@@ -125,7 +123,7 @@ def test_business_refusal_is_an_outcome_not_a_retry(shop: Any, telemetry: Teleme
     assert len(wait_for_spans(telemetry, 2, _consumers("shop.refuse"), bound=1.5)) == 1
 
 
-def test_poison_is_rejected_at_once(shop: Any, telemetry: Telemetry) -> None:
+def test_poison_is_rejected_at_once(shop: Any, telemetry: Captured) -> None:
     app, _, _, _ = shop
     app.tasks["shop.poison"].delay("o-4")
     [run] = wait_for_spans(telemetry, 1, _consumers("shop.poison"))
@@ -136,7 +134,7 @@ def test_poison_is_rejected_at_once(shop: Any, telemetry: Telemetry) -> None:
     assert len(wait_for_spans(telemetry, 2, _consumers("shop.poison"), bound=1.5)) == 1
 
 
-def test_retry_budget_ends_in_a_dead_letter(shop: Any, telemetry: Telemetry) -> None:
+def test_retry_budget_ends_in_a_dead_letter(shop: Any, telemetry: Captured) -> None:
     app, _, calls, _ = shop
     app.tasks["shop.always_busy"].delay("o-5")
     runs = wait_for_spans(telemetry, 5, _consumers("shop.always_busy"))
@@ -146,7 +144,7 @@ def test_retry_budget_ends_in_a_dead_letter(shop: Any, telemetry: Telemetry) -> 
     assert calls["o-5"] == 5
 
 
-def test_calling_a_task_directly_runs_it_untraced(shop: Any, telemetry: Telemetry) -> None:
+def test_calling_a_task_directly_runs_it_untraced(shop: Any, telemetry: Captured) -> None:
     app, _, _, _ = shop
     assert app.tasks["shop.charge"]("o-6") == "charged o-6"
     assert [s for s in telemetry.spans if s.kind is SpanKind.CONSUMER] == []

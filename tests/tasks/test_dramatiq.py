@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
 from obskit.errors import BusinessRuleViolation, PoisonMessage  # noqa: E402
 from obskit.tasks import instrument_dramatiq  # noqa: E402
-from obskit.testing import Telemetry  # noqa: E402
+from obskit.testing import Captured  # noqa: E402
 from tests.conftest import require_broker  # noqa: E402
 from tests.tasks.conftest import unique, wait_for_spans  # noqa: E402
 
@@ -74,7 +74,7 @@ def shop(request: pytest.FixtureRequest) -> Iterator[Any]:
         broker.close()
 
 
-def _runs(telemetry: Telemetry, actor: str, count: int, bound: float = 30) -> list[ReadableSpan]:
+def _runs(telemetry: Captured, actor: str, count: int, bound: float = 30) -> list[ReadableSpan]:
     found = wait_for_spans(
         telemetry,
         count,
@@ -110,7 +110,7 @@ def _dead_letters(broker: Any, queue: str, kind: str) -> int:
         connection.close()
 
 
-def test_send_and_run_form_one_trace(shop: Any, telemetry: Telemetry) -> None:
+def test_send_and_run_form_one_trace(shop: Any, telemetry: Captured) -> None:
     broker, queue, _, system = shop
     broker.get_actor(f"{queue}.charge").send("o-1")
     [run] = _runs(telemetry, f"{queue}.charge", 1)
@@ -126,9 +126,7 @@ def test_send_and_run_form_one_trace(shop: Any, telemetry: Telemetry) -> None:
     assert attributes["obskit.message.age"] >= 0
 
 
-def test_transient_failure_is_retried_with_counted_attempts(
-    shop: Any, telemetry: Telemetry
-) -> None:
+def test_transient_failure_is_retried_with_counted_attempts(shop: Any, telemetry: Captured) -> None:
     broker, queue, calls, _ = shop
     broker.get_actor(f"{queue}.flaky").send("o-2")
     runs = _runs(telemetry, f"{queue}.flaky", 3)
@@ -137,7 +135,7 @@ def test_transient_failure_is_retried_with_counted_attempts(
     assert calls["o-2"] == 3
 
 
-def test_business_refusal_is_acknowledged(shop: Any, telemetry: Telemetry) -> None:
+def test_business_refusal_is_acknowledged(shop: Any, telemetry: Captured) -> None:
     broker, queue, _, _ = shop
     broker.get_actor(f"{queue}.refuse").send("o-3")
     [run] = _runs(telemetry, f"{queue}.refuse", 1)
@@ -146,7 +144,7 @@ def test_business_refusal_is_acknowledged(shop: Any, telemetry: Telemetry) -> No
     assert len(_runs(telemetry, f"{queue}.refuse", 2, bound=1.5)) == 1
 
 
-def test_poison_goes_to_the_dead_letters_at_once(shop: Any, telemetry: Telemetry) -> None:
+def test_poison_goes_to_the_dead_letters_at_once(shop: Any, telemetry: Captured) -> None:
     broker, queue, _, kind = shop
     before = _dead_letters(broker, queue, kind)
     broker.get_actor(f"{queue}.poison").send("o-4")
@@ -157,7 +155,7 @@ def test_poison_goes_to_the_dead_letters_at_once(shop: Any, telemetry: Telemetry
     assert _dead_letters(broker, queue, kind) == before + 1
 
 
-def test_an_actors_own_budget_wins(shop: Any, telemetry: Telemetry) -> None:
+def test_an_actors_own_budget_wins(shop: Any, telemetry: Captured) -> None:
     broker, queue, calls, kind = shop
     before = _dead_letters(broker, queue, kind)
     broker.get_actor(f"{queue}.busy").send("o-5")

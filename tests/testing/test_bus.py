@@ -6,11 +6,11 @@ from typing import Any
 
 import obskit
 from obskit.errors import TransientError
-from obskit.testing import BusMessage, InMemoryBus, Telemetry, assert_parent
+from obskit.testing import BusMessage, Captured, InMemoryBus, assert_parent
 
 
 def test_exactly_one_prepare_shipping_was_sent_in_this_trace(
-    telemetry: Telemetry, bus: InMemoryBus
+    telemetry: Captured, bus: InMemoryBus
 ) -> None:
     @obskit.traced.consumer("orders", system="obskit.memory")
     def on_order(message: BusMessage) -> None:
@@ -43,7 +43,7 @@ def test_exactly_one_prepare_shipping_was_sent_in_this_trace(
     assert_parent(telemetry.span("send orders"), telemetry.span("process orders"))
 
 
-def test_a_failing_handler_gets_the_message_again(telemetry: Telemetry, bus: InMemoryBus) -> None:
+def test_a_failing_handler_gets_the_message_again(telemetry: Captured, bus: InMemoryBus) -> None:
     attempts: list[int] = []
 
     @obskit.traced.consumer("payments", system="obskit.memory")
@@ -74,7 +74,7 @@ def test_dead_letters_after_max_attempts(bus: InMemoryBus) -> None:
     assert message.attempt == bus.max_attempts and isinstance(error, TransientError)
 
 
-def test_duplicates_and_out_of_order_are_flagged(telemetry: Telemetry, bus: InMemoryBus) -> None:
+def test_duplicates_and_out_of_order_are_flagged(telemetry: Captured, bus: InMemoryBus) -> None:
     @obskit.traced.consumer(
         "stock", system="obskit.memory", sequence=lambda m: (m.body["sku"], m.body["seq"])
     )
@@ -102,7 +102,7 @@ def test_duplicates_and_out_of_order_are_flagged(telemetry: Telemetry, bus: InMe
     assert [e.name for e in spans[2].events] == ["obskit.message.out_of_order"]
 
 
-def test_late_message_age_and_clock_skew(telemetry: Telemetry, bus: InMemoryBus) -> None:
+def test_late_message_age_and_clock_skew(telemetry: Captured, bus: InMemoryBus) -> None:
     import time
 
     @obskit.traced.consumer("late", system="obskit.memory")

@@ -8,10 +8,10 @@ import pytest
 
 import obskit
 from obskit.errors import BusinessRuleViolation, PoisonMessage, TransientError
-from obskit.testing import BusMessage, InMemoryBus, Telemetry
+from obskit.testing import BusMessage, Captured, InMemoryBus
 
 
-def test_drain_runs_async_handlers_to_completion(telemetry: Telemetry, bus: InMemoryBus) -> None:
+def test_drain_runs_async_handlers_to_completion(telemetry: Captured, bus: InMemoryBus) -> None:
     seen: list[tuple[str, int]] = []
 
     @obskit.traced.consumer("orders", system="obskit.memory")

@@ -6,12 +6,12 @@ import threading
 from typing import Any
 
 import obskit
-from obskit.testing import BusMessage, InMemoryBus, Telemetry, capture
+from obskit.testing import BusMessage, Captured, InMemoryBus, capture
 
 CONSUMED = "messaging.client.consumed.messages"
 
 
-def _consumed(telemetry: Telemetry) -> int:
+def _consumed(telemetry: Captured) -> int:
     return sum(point.value for _, point in telemetry.metric_points(CONSUMED))
 
 

@@ -6,7 +6,7 @@ import pytest
 from opentelemetry import trace
 
 import obskit
-from obskit.testing import BusMessage, InMemoryBus, Telemetry
+from obskit.testing import BusMessage, Captured, InMemoryBus
 
 
 def place_order(bus: InMemoryBus, order_id: str) -> int:
@@ -18,7 +18,7 @@ def place_order(bus: InMemoryBus, order_id: str) -> int:
     return handle()
 
 
-def test_sent_has_bodies_and_trace_ids(telemetry: Telemetry, bus: InMemoryBus) -> None:
+def test_sent_has_bodies_and_trace_ids(telemetry: Captured, bus: InMemoryBus) -> None:
     @obskit.traced.consumer("orders", system="obskit.memory")
     def on_order(message: BusMessage) -> None:
         bus.publish("shipping", {"type": "PrepareShipping", "id": message.body["id"]})
@@ -35,7 +35,7 @@ def test_sent_has_bodies_and_trace_ids(telemetry: Telemetry, bus: InMemoryBus) -
 
 
 def test_the_failure_shows_what_was_sent_and_how_it_differs(
-    telemetry: Telemetry, bus: InMemoryBus
+    telemetry: Captured, bus: InMemoryBus
 ) -> None:
     request = place_order(bus, "o-1")
     other = place_order(bus, "o-2")

@@ -16,7 +16,7 @@ from nats.aio.msg import Msg
 import obskit
 from obskit.errors import TransientError
 from obskit.messaging import RedisStreamEntry
-from obskit.testing import InMemoryBus, Telemetry
+from obskit.testing import Captured, InMemoryBus
 
 Seen = list[tuple[type, Any, int]]
 
@@ -78,7 +78,7 @@ SHAPES = {
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_a_redelivery_is_attempt_two_and_a_duplicate_is_a_duplicate(
-    shape: str, telemetry: Telemetry, bus: InMemoryBus
+    shape: str, telemetry: Captured, bus: InMemoryBus
 ) -> None:
     build, native_type = SHAPES[shape]
     seen: Seen = []
@@ -129,7 +129,7 @@ def test_a_handler_rejecting_without_requeue_dead_letters_at_once(
 
 
 def test_a_pika_handler_publishing_through_its_channel_reaches_the_bus(
-    telemetry: Telemetry, bus: InMemoryBus
+    telemetry: Captured, bus: InMemoryBus
 ) -> None:
     from obskit.messaging import pika_properties
 
@@ -168,7 +168,7 @@ def settling_handler(shape: str, attempts: list[int]) -> Callable[..., Any]:
 
 @pytest.mark.parametrize("shape", [None, *sorted(SHAPES)])
 def test_settle_true_handlers_are_settled_by_their_own_decision(
-    shape: str | None, telemetry: Telemetry, bus: InMemoryBus
+    shape: str | None, telemetry: Captured, bus: InMemoryBus
 ) -> None:
     attempts: list[Any] = []
     bus.subscribe("orders", settling_handler(shape or "redis", attempts), shape=shape)
@@ -187,7 +187,7 @@ def test_settle_true_handlers_are_settled_by_their_own_decision(
 
 
 def test_a_raw_redis_entry_is_retried_as_a_re_added_entry(
-    telemetry: Telemetry, bus: InMemoryBus
+    telemetry: Captured, bus: InMemoryBus
 ) -> None:
     seen: list[tuple[str, dict[str, Any]]] = []
 

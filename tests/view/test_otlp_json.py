@@ -9,11 +9,11 @@ from pathlib import Path
 from opentelemetry import _logs, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 from obskit.view import _otlp_json
 
 
-def _spans(telemetry: Telemetry) -> None:
+def _spans(telemetry: Captured) -> None:
     tracer = trace.get_tracer("tests.otlp")
     with tracer.start_as_current_span(
         "parent", kind=SpanKind.SERVER, attributes={"service.name": "api", "n": 3}
@@ -31,7 +31,7 @@ def _spans(telemetry: Telemetry) -> None:
             child.set_status(Status(StatusCode.ERROR, "boom"))
 
 
-def test_span_ids_are_hex_and_ints_are_strings(telemetry: Telemetry) -> None:
+def test_span_ids_are_hex_and_ints_are_strings(telemetry: Captured) -> None:
     _spans(telemetry)
     document = _otlp_json.encode_spans(telemetry.spans)
     spans = [
@@ -53,7 +53,7 @@ def test_span_ids_are_hex_and_ints_are_strings(telemetry: Telemetry) -> None:
     assert parent["events"][0]["name"] == "checked"
 
 
-def test_service_attribute_becomes_a_resource_per_service(telemetry: Telemetry) -> None:
+def test_service_attribute_becomes_a_resource_per_service(telemetry: Captured) -> None:
     _spans(telemetry)
     document = _otlp_json.encode_spans(telemetry.spans)
     services = {}
@@ -67,7 +67,7 @@ def test_service_attribute_becomes_a_resource_per_service(telemetry: Telemetry) 
     assert services == {"api": ["parent"], "worker": ["child"]}
 
 
-def test_logs_carry_hex_trace_context(telemetry: Telemetry) -> None:
+def test_logs_carry_hex_trace_context(telemetry: Captured) -> None:
     _spans(telemetry)
     document = _otlp_json.encode_logs(telemetry.logs)
     (block,) = document["resourceLogs"]
@@ -77,7 +77,7 @@ def test_logs_carry_hex_trace_context(telemetry: Telemetry) -> None:
     assert record["traceId"] == f"{parent.context.trace_id:032x}"
 
 
-def test_round_trip_through_a_file(telemetry: Telemetry, tmp_path: Path) -> None:
+def test_round_trip_through_a_file(telemetry: Captured, tmp_path: Path) -> None:
     _spans(telemetry)
     path = tmp_path / "telemetry.jsonl"
     _otlp_json.write(path, spans=telemetry.spans, logs=telemetry.logs)

@@ -40,7 +40,6 @@ __all__ = [
     "CONVENTIONS",
     "LATE_AFTER_SECONDS",
     "DemoSummary",
-    "interesting_trace",
     "run_demo",
 ]
 

@@ -3,7 +3,7 @@
 Metrics come from one DELTA reader shared by every capture: reading it consumes what was recorded
 since the last read. So one collector reads it and hands every collected point to each capture
 open at that moment (the registry ``_open``); a capture collects once when it closes and then
-stops receiving, and reading ``Telemetry.metrics`` collects for all open captures at once.
+stops receiving, and reading ``Captured.metrics`` collects for all open captures at once.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from obskit.testing._trace import SpanNotFound, TraceTree
 MetricPoint = tuple[str, dict[str, Any], Any]
 
 
-class Telemetry:
+class Captured:
     """What the code under test emitted while the capture was open."""
 
     def __init__(self) -> None:
@@ -102,8 +102,8 @@ class Telemetry:
 
 
 #: the captures open right now, outermost first; guarded by ``_lock``, as is every
-#: ``Telemetry._metric_points`` and every read of the shared DELTA reader
-_open: list[Telemetry] = []
+#: ``Captured._metric_points`` and every read of the shared DELTA reader
+_open: list[Captured] = []
 _lock = threading.RLock()
 
 
@@ -127,7 +127,7 @@ def _collect() -> None:
             telemetry._metric_points.extend(points)
 
 
-def _open_capture(telemetry: Telemetry) -> None:
+def _open_capture(telemetry: Captured) -> None:
     with _lock:
         _collect()  # what was recorded before this capture opened belongs to the outer ones
         if not _open:
@@ -136,7 +136,7 @@ def _open_capture(telemetry: Telemetry) -> None:
         _open.append(telemetry)
 
 
-def _close_capture(telemetry: Telemetry) -> None:
+def _close_capture(telemetry: Captured) -> None:
     with _lock:
         try:
             _collect()  # the last points this capture receives
@@ -148,7 +148,7 @@ def _close_capture(telemetry: Telemetry) -> None:
 
 
 @contextmanager
-def capture() -> Iterator[Telemetry]:
+def capture() -> Iterator[Captured]:
     """Record spans, logs and metrics in memory for the duration of the block.
 
     Works without ``configure()`` (obskit then installs SDK providers that record everything),
@@ -159,7 +159,7 @@ def capture() -> Iterator[Telemetry]:
 
     _setup.ensure_sdk_for_capture()
     span_fanout, log_fanout = _setup.attach_sinks()
-    telemetry = Telemetry()
+    telemetry = Captured()
     span_processor = SimpleSpanProcessor(telemetry._spans)
     log_processor = SimpleLogRecordProcessor(telemetry._logs)
     _open_capture(telemetry)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import pytest
 
 from obskit.testing._bus import InMemoryBus
-from obskit.testing._capture import Telemetry, capture
+from obskit.testing._capture import Captured, capture
 from obskit.testing._explore import Exploration, Invariant
 from obskit.testing._explore import explore as run_explore
 from obskit.testing._isolation import reset_for_test
@@ -51,7 +51,7 @@ def obskit_isolation(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def telemetry() -> Iterator[Telemetry]:
+def telemetry() -> Iterator[Captured]:
     """Spans, logs and metrics the test emitted, in memory."""
     with capture() as captured:
         yield captured
