@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from obskit import _semconv_names as sc
-from obskit._forksafe import ForkSafeLock
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import CallbackOptions, Observation
@@ -34,20 +33,18 @@ class Losses:
     """Counts by ``(signal, reason)``; the first drop of each signal says so once."""
 
     def __init__(self) -> None:
-        # re-entrant: a signal handler may log (and drop) while this thread is counting
-        self._lock = ForkSafeLock(threading.RLock)
-        self.counts: dict[tuple[str, str], int] = {}
-        self._warned: set[str] = set()
+        self.reset()
 
     def add(self, signal: str, reason: str, count: int = 1) -> None:
+        """Count a drop; on a dead collector this runs for every span, so it stays cheap."""
+        key = (signal, reason)
         with self._lock:
-            key = (signal, reason)
             self.counts[key] = self.counts.get(key, 0) + count
-            first = signal not in self._warned
+            if signal in self._warned:
+                return
             self._warned.add(signal)
-        if first:
-            counter = sc.METRIC_TELEMETRY_DROPPED
-            fallback_warning(f"dropping {signal} ({reason}); every drop is counted in {counter}")
+        counter = sc.METRIC_TELEMETRY_DROPPED
+        fallback_warning(f"dropping {signal} ({reason}); every drop is counted in {counter}")
 
     def summary(self) -> str:
         """``"3 span, 12 log dropped"``: the totals for a last word at shutdown."""
@@ -71,9 +68,12 @@ class Losses:
             ]
 
     def reset(self) -> None:
-        """Start over: tests, and a forked child (the parent's drops are the parent's)."""
-        self.counts = {}
-        self._warned = set()
+        """Start over: tests, and a forked child (the parent's drops are the parent's, and a
+        lock another thread held at the fork would stay held here)."""
+        # re-entrant: a signal handler may log (and drop) while this thread is counting
+        self._lock = threading.RLock()
+        self.counts: dict[tuple[str, str], int] = {}
+        self._warned: set[str] = set()
 
 
 losses = Losses()
