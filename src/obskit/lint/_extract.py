@@ -197,8 +197,9 @@ class _Extractor:
         self.loggers: set[str] = set()
         #: ``id(use)`` -> the module constant its name came from
         self._via_constant: dict[int, str] = {}
-        #: module-level functions -> the dict literals they return (``attributes=function``)
-        self.returned_dicts: dict[str, list[ast.Dict]] = {}
+        #: module-level functions, read only when one is given as ``attributes=``
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.functions_read: set[str] = set()
 
     # -- positions ------------------------------------------------------------------------
     def _col(self, line: int, byte_col: int) -> int:
@@ -257,10 +258,13 @@ class _Extractor:
             constant = self._via_constant.get(id(use))
             if constant is not None:
                 by_constant[constant] = by_constant.get(constant, 0) + 1
+        text = self.text
         shared = {
             constant
             for constant, count in by_constant.items()
-            if len(re.findall(rf"(?<![\w.]){re.escape(constant)}\b", self.text)) > count + 1
+            # the substring count bounds the word count: the regex only runs when it may differ
+            if text.count(constant) > count + 1
+            and len(re.findall(rf"(?<![\w.]){re.escape(constant)}\b", text)) > count + 1
         }
         for use in uses:
             if self._via_constant.get(id(use)) in shared:
@@ -279,7 +283,7 @@ class _Extractor:
                     collect(stmt.body, stmt.name + ".")
                     continue
                 elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and not prefix:
-                    self._returned_dicts(stmt)
+                    self.functions[stmt.name] = stmt
                     continue
                 else:
                     continue
@@ -289,22 +293,21 @@ class _Extractor:
 
         collect(tree.body, "")
 
-    def _returned_dicts(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        """The dict literals ``function`` returns, when every ``return`` returns one."""
-        returns = sorted(_own_returns(function), key=lambda r: (r.lineno, r.col_offset))
-        dicts = [r.value for r in returns if isinstance(r.value, ast.Dict)]
-        if dicts and len(dicts) == len(returns):
-            self.returned_dicts[function.name] = dicts
-
     def _attribute_source(self, node: ast.expr | None) -> list[ast.expr | None]:
-        """What ``attributes=`` builds: a dict, a lambda's dict, or a module function's dicts."""
+        """What ``attributes=`` builds: a dict, a lambda's dict, or the dict literals a module
+        function returns (when every ``return`` in it returns one)."""
         if isinstance(node, ast.Lambda):
             return [node.body]
-        if isinstance(node, ast.Name) and node.id in self.returned_dicts:
-            # its names are written once, in the function: report them once, however many use it
-            dicts = self.returned_dicts[node.id]
-            self.returned_dicts[node.id] = []
-            return list(dicts)
+        if isinstance(node, ast.Name) and node.id in self.functions:
+            if node.id in self.functions_read:
+                return []  # its names are written once, in the function: reported once
+            self.functions_read.add(node.id)
+            returns = sorted(
+                _own_returns(self.functions[node.id]), key=lambda r: (r.lineno, r.col_offset)
+            )
+            dicts = [r.value for r in returns if isinstance(r.value, ast.Dict)]
+            if dicts and len(dicts) == len(returns):
+                return list(dicts)
         return [node]
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
