@@ -125,8 +125,8 @@ def test_dead_letter_carries_the_failure() -> None:
     assert letter.headers["obskit-dead-letter-from"] == "orders"
 
 
-def test_settles_without_an_sdk_and_logs_the_outcome(caplog: pytest.LogCaptureFixture) -> None:
-    """Settlement is correctness, not telemetry: it happens with no SDK configured."""
+def test_retry_delay_zero_retries_at_once() -> None:
+    """A zero delay is a retry at once (settling without any SDK: tests/test_no_sdk.py)."""
 
     @obskit.traced.consumer("orders", system="rabbitmq", settle=True, retry_delay=0)
     def handle(letter: Letter) -> None:
