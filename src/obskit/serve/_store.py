@@ -196,6 +196,8 @@ class Store:
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
+                # resources first stored in this transaction are gone again
+                self._resources = dict(self._db.execute("SELECT body, rid FROM resources"))
                 raise
         self._retain()
 
