@@ -7,14 +7,17 @@ and out of it: ``capture()`` in tests, the ``memory`` exporter, a CLI ``--export
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 _T = TypeVar("_T")
+_log = logging.getLogger("obskit")
 
 
 class _Targets(Generic[_T]):
@@ -37,8 +40,18 @@ class _Targets(Generic[_T]):
 class SpanFanout(SpanProcessor):
     def __init__(self) -> None:
         self.targets: _Targets[SpanProcessor] = _Targets()
+        #: sets attributes on each span as it starts (chosen baggage); None: nothing to add
+        self.start_attributes: Callable[[Context | None], dict[str, Any] | None] | None = None
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        add = self.start_attributes
+        if add is not None:
+            try:
+                attributes = add(parent_context)
+                if attributes:
+                    span.set_attributes(attributes)
+            except Exception:  # a span without its baggage beats a span that never starts
+                _log.debug("obskit: copying baggage onto a span failed", exc_info=True)
         for target in self.targets.items:
             target.on_start(span, parent_context)
 

@@ -52,7 +52,7 @@ from obskit._instance import SERVICE_INSTANCE_ID, new_instance_id, renew_after_f
 from obskit._losses import fallback_warning, losses
 from obskit._modes import MODES, Mode
 from obskit._providers import instruments
-from obskit._state import STATE, Settings, capture_metric_reader
+from obskit._state import STATE, Settings, capture_metric_reader, chosen_baggage
 from obskit.errors import ErrorPolicy
 
 if TYPE_CHECKING:
@@ -165,11 +165,12 @@ def configure(
     protocol: Literal["grpc", "http/protobuf"] | None = None,
     sampler: Sampler | None = None,
     conventions: str | Path | Sequence[str | Path] | Registry | None = None,
-    mode: Mode = "warn",
+    mode: Mode | None = None,
     errors: ErrorPolicy | None = None,
     resource_attributes: dict[str, str] | None = None,
     redact_patterns: Sequence[str | re.Pattern[str]] = (),
     baggage_hosts: Sequence[str] | None = None,
+    baggage_attributes: Sequence[str] = (),
     path: str | Path | None = None,
     shutdown_timeout: float = 5.0,
 ) -> Telemetry:
@@ -185,12 +186,18 @@ def configure(
     by size) for ``obskit view``, ``check`` and ``serve --load``.
     ``shutdown_timeout`` bounds ``shutdown()`` and exit, in seconds, whatever the collector
     does (dead, silent, slow or trickling).
+    ``baggage_attributes`` names baggage keys (``app.tenant.id``) copied onto every span and
+    log line of the service, redacted like any attribute.
+    Without code changes: ``conventions`` defaults to ``OBSKIT_CONVENTIONS`` (paths separated
+    by ``os.pathsep``) and ``mode`` to ``OBSKIT_MODE``, else ``warn``; an argument wins.
     Calling it again keeps the first call's providers, updates the conventions, mode, error
     policy and redaction, and says so (``obskit.reset()`` first starts afresh). Arguments of
     the wrong type are refused here, at once.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    mode = _mode(mode)
+    if conventions is None and os.environ.get("OBSKIT_CONVENTIONS", "").strip():
+        conventions = [p for p in os.environ["OBSKIT_CONVENTIONS"].split(os.pathsep) if p.strip()]
+    chosen_baggage_keys = _baggage_keys(baggage_attributes)
     chosen = exporter or os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(",")[0].strip()
     if chosen not in _EXPORTERS:
         raise ValueError(f"exporter must be one of {', '.join(_EXPORTERS)}, not {chosen!r}")
@@ -219,11 +226,18 @@ def configure(
                 conventions=conventions,
                 redact_patterns=patterns,
                 baggage_hosts=hosts,
+                baggage_attributes=chosen_baggage_keys,
             )
         )
+        STATE.sinks.spans.start_attributes = chosen_baggage if chosen_baggage_keys else None
         environment = _environment(environment)
-        _wire_logging(environment)
         configured: Telemetry | None = STATE.telemetry
+        name = (
+            configured.service_name
+            if configured is not None
+            else service_name or os.environ.get("OTEL_SERVICE_NAME") or _script_name()
+        )
+        _wire_logging(environment, name)
         if configured is not None:
             warnings.warn(
                 f"obskit.configure() was already called for {configured.service_name!r}; "
@@ -232,7 +246,6 @@ def configure(
                 stacklevel=2,
             )
             return configured
-        name = service_name or os.environ.get("OTEL_SERVICE_NAME") or _script_name()
         given_instance = SERVICE_INSTANCE_ID in (resource_attributes or {}) or (
             SERVICE_INSTANCE_ID in OTELResourceDetector().detect().attributes
         )
@@ -280,6 +293,24 @@ def _patterns(patterns: Sequence[str | re.Pattern[str]]) -> tuple[str | re.Patte
     return tuple(patterns)
 
 
+def _mode(mode: Mode | None) -> Mode:
+    """``mode=``, else ``OBSKIT_MODE``, else ``warn``; a value that is not a mode is refused."""
+    chosen = mode if mode is not None else os.environ.get("OBSKIT_MODE", "warn").strip().lower()
+    if chosen not in MODES:
+        where = "mode" if mode is not None else "OBSKIT_MODE"
+        raise ValueError(f"{where} must be one of {', '.join(MODES)}, not {chosen!r}")
+    return chosen  # type: ignore[return-value]
+
+
+def _baggage_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(keys, str):
+        keys = [keys]
+    for key in keys:
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"baggage_attributes takes baggage keys (strings), not {key!r}")
+    return tuple(dict.fromkeys(keys))
+
+
 def _hosts(hosts: Sequence[str] | None) -> frozenset[str] | None:
     if hosts is None:
         return None
@@ -323,11 +354,12 @@ def _environment(given: str | None) -> str:
     return str(from_env) if from_env else "development"
 
 
-def _wire_logging(environment: str | None) -> None:
-    """obskit's log chain: console or JSON by environment, stdlib records through it too."""
+def _wire_logging(environment: str | None, service: str) -> None:
+    """obskit's log chain: console or JSON by environment, stdlib records through it too;
+    JSON lines name the service and its environment."""
     from obskit.logging import _chain, install_stdlib_handler
 
-    _chain.set_environment(environment)
+    _chain.set_environment(environment, service)
     handler = install_stdlib_handler()
     if STATE.stdlib_handler is None:
         STATE.stdlib_handler = handler  # obskit.reset() takes it off the root logger again

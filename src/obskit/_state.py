@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 from opentelemetry import _logs, trace
+from opentelemetry.baggage import get_all as get_all_baggage
+from opentelemetry.context import Context
 from opentelemetry.metrics import _internal as _metrics_internal
 
 from obskit._fanout import LogFanout, SpanFanout
@@ -47,6 +49,7 @@ __all__ = [
     "Policy",
     "Settings",
     "State",
+    "chosen_baggage",
     "current_redactor",
     "first_time",
     "get_state",
@@ -73,6 +76,8 @@ class Settings:
     redact_patterns: tuple[str | re.Pattern[str], ...] = ()
     #: hosts outgoing HTTP calls may carry baggage to; None: every host
     baggage_hosts: frozenset[str] | None = None
+    #: baggage keys copied onto every span and log line of this service
+    baggage_attributes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -84,6 +89,8 @@ class LogOutput:
     level: int | str | None = None
     timestamps: bool = True
     environment: str | None = None
+    #: the configured ``service.name``, on every JSON line (None until ``configure()``)
+    service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,7 @@ def reset() -> None:
     with STATE.lock:
         telemetry, handler = STATE.telemetry, STATE.stdlib_handler
         STATE._defaults()
+    STATE.sinks.spans.start_attributes = None
     if handler is not None:
         logging.getLogger().removeHandler(handler)
     if telemetry is not None:
@@ -281,6 +289,19 @@ def scrub_text(text: str) -> str:
     """``text`` (an exception message, a URL, a header value) without secret-shaped parts, by
     the same rule (and the same user patterns) as log fields."""
     return current_redactor().scrub(text)
+
+
+def chosen_baggage(context: Context | None = None) -> dict[str, Any] | None:
+    """The baggage entries ``configure(baggage_attributes=...)`` chose, from ``context`` (the
+    current one by default), redacted like any attribute; None when there are none."""
+    keys = STATE.settings.baggage_attributes
+    if not keys:
+        return None
+    entries = get_all_baggage(context)
+    if not entries:
+        return None
+    found = {key: str(entries[key]) for key in keys if key in entries}
+    return current_redactor().redacted(found) if found else None
 
 
 def policy() -> Policy:

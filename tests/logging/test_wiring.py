@@ -42,12 +42,14 @@ def test_a_logger_created_before_configure_follows_it() -> None:
         print(json.dumps(buf.getvalue().splitlines()))
         """
     )["result"]
+    where = '"service.name": "s", "deployment.environment.name": "production"}'
     assert out == [
         '{"obskit_convention_finding_code": "near_duplicate", "obskit_convention_finding_name": '
         '"orderId", "obskit_convention_finding_suggestion": "order_id", '
-        '"event": "obskit.convention.finding", "level": "warning", "logger": "obskit"}',
-        '{"event": "order_received", "order_id": "o-1", "level": "info", "logger": "early"}',
-        '{"event": "from stdlib", "level": "warning", "logger": "host"}',
+        f'"event": "obskit.convention.finding", "level": "warning", "logger": "obskit", {where}',
+        '{"event": "order_received", "order_id": "o-1", "level": "info", "logger": "early", '
+        + where,
+        '{"event": "from stdlib", "level": "warning", "logger": "host", ' + where,
     ]
 
 
@@ -198,7 +200,8 @@ def test_configure_reads_the_projects_tool_obskit_table(tmp_path: Any) -> None:
     events = [json.loads(line) for line in out]
     invoiced = [e for e in events if e["event"] == "invoiced"]
     assert invoiced == [{"event": "invoiced", "invoice_id": "i-1", "amount": 5, "level": "info",
-                         "logger": "billing"}]  # fmt: skip
+                         "logger": "billing", "service.name": "s",
+                         "deployment.environment.name": "production"}]  # fmt: skip
     codes = {e.get("obskit_convention_finding_code") for e in events}
     assert "near_duplicate" in codes  # invoiceId, the project's own alias
     assert "missing_namespace" not in codes  # ignored by the project's [tool.obskit]

@@ -26,7 +26,15 @@ from structlog.typing import EventDict, FilteringBoundLogger, Processor, Wrapped
 
 from obskit._forksafe import ForkSafeLock
 from obskit._redaction import Redactor
-from obskit._state import STATE, LogFormat, LogOutput, Settings, first_time, policy
+from obskit._state import (
+    STATE,
+    LogFormat,
+    LogOutput,
+    Settings,
+    chosen_baggage,
+    first_time,
+    policy,
+)
 from obskit._validator import ConventionError, ConventionValidator
 from obskit.errors import error_type
 from obskit.logging._bridge import OTelLogBridge, exception_of
@@ -114,15 +122,19 @@ def configure_logging(
             level=level,
             timestamps=timestamps,
             environment=environment or STATE.output.environment,
+            service=STATE.output.service,
         )
         STATE.chain = _stale(STATE.chain)
 
 
-def set_environment(environment: str | None) -> None:
-    """``obskit.configure()`` passes its ``environment`` here (development: console output)."""
+def set_environment(environment: str | None, service: str | None = None) -> None:
+    """``obskit.configure()`` passes its ``environment`` (development: console output) and its
+    service name (on every JSON line) here."""
     with _lock:
         if environment is not None:
             STATE.output.environment = environment
+        if service is not None:
+            STATE.output.service = service
         STATE.chain = _stale(STATE.chain)
 
 
@@ -216,6 +228,38 @@ def _add_level_and_logger(
     return event_dict
 
 
+class _ResourceFields:
+    """``service.name`` and ``deployment.environment.name`` on each JSON line, so a line read
+    on its own (in a log store, beside other services' lines) says where it came from."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, service: str, environment: str) -> None:
+        self.fields = {"service.name": service, "deployment.environment.name": environment}
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        for key, value in self.fields.items():
+            event_dict.setdefault(key, value)
+        return event_dict
+
+
+class _BaggageFields:
+    """The chosen baggage entries (``configure(baggage_attributes=...)``) as log fields, under
+    their log keys, before the validator and the redactor see the event."""
+
+    __slots__ = ("log_keys",)
+
+    def __init__(self, registry: Registry, keys: tuple[str, ...]) -> None:
+        self.log_keys = {key: registry.log_key(key) for key in keys}
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        found = chosen_baggage()
+        if found:
+            for key, value in found.items():
+                event_dict.setdefault(self.log_keys[key], value)
+        return event_dict
+
+
 def _build() -> Chain:
     resolved = policy()
     settings, registry = resolved.settings, resolved.registry
@@ -239,6 +283,8 @@ def _build() -> Chain:
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
         render: list[Processor] = [renderer]
+        if output.service is not None:  # configured: each line says which service wrote it
+            render.insert(0, _ResourceFields(output.service, _environment(output)))
     else:
         stream = output.stream or sys.stderr
         renderer = structlog.dev.ConsoleRenderer(
@@ -254,8 +300,14 @@ def _build() -> Chain:
         redactor,
         bridge,
     ]
+    baggage: list[Processor] = (
+        [_BaggageFields(registry, settings.baggage_attributes)]
+        if settings.baggage_attributes
+        else []
+    )
     own: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        *baggage,
         *checks,
         _add_level_and_logger,
         *stamp,
@@ -266,6 +318,7 @@ def _build() -> Chain:
         structlog.stdlib.ExtraAdder(),
         _drop_formatter_fields,
         structlog.contextvars.merge_contextvars,
+        *baggage,
         *foreign,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
