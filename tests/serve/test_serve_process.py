@@ -43,7 +43,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         _run_stage("stock", "http/protobuf", urls["otlp"], order, folder / "outbox.json")
         search = f"{urls['ui']}/api/traces?where=app.order.id={order}"
         wait_for(lambda: sum(t["span_count"] for t in get_json(search)["traces"]) == 3 * 2 + 5)
-        yield {"urls": urls, "order": order, "db": database, "folder": folder}
+        yield {"urls": urls, "order": order, "folder": folder}
 
 
 def test_search_finds_the_orders_traces_by_attribute(shop: dict[str, Any]) -> None:
@@ -181,14 +181,15 @@ def test_ui_message_timeline_marks_what_happened(shop: dict[str, Any]) -> None:
     assert f'href="/trace/{processes[2]["trace_id"]}#s-{processes[2]["span_id"]}"' in row.group(0)
 
 
-def test_a_restart_keeps_what_was_stored(shop: dict[str, Any]) -> None:
-    before = get_json(f"{shop['urls']['ui']}/api/traces?limit=1000")["traces"]
-    copy = shop["folder"] / "copy.db"
-    # a second server on a copy of the database (the first keeps running for the other tests)
-    import sqlite3
-
-    with sqlite3.connect(shop["db"]) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-    with serve_process("--db", str(copy)) as urls:
-        after = get_json(f"{urls['ui']}/api/traces?limit=1000")["traces"]
-    assert after == before
+def test_a_restart_keeps_what_was_stored(tmp_path: Path) -> None:
+    database, order = tmp_path / "kept.db", f"ord-{uuid.uuid4().hex[:8]}"
+    with serve_process("--db", str(database)) as urls:
+        _run_stage("api", "http/protobuf", urls["otlp"], order, tmp_path / "outbox.json")
+        search = f"{urls['ui']}/api/traces?where=app.order.id={order}"
+        wait_for(lambda: len(get_json(search)["traces"]) == 3)
+        before = get_json(search)["traces"]
+        trace = get_json(f"{urls['ui']}/api/traces/{before[0]['trace_id']}")
+    # the first process has exited (SIGTERM); a new one opens the same file
+    with serve_process("--db", str(database)) as urls:
+        assert get_json(f"{urls['ui']}/api/traces?where=app.order.id={order}")["traces"] == before
+        assert get_json(f"{urls['ui']}/api/traces/{before[0]['trace_id']}") == trace
