@@ -50,16 +50,22 @@ def test_the_otlp_json_codec_builds_only_on_the_file_encoder() -> None:
         assert not module.startswith("obskit"), module
 
 
-def test_a_configured_service_never_loads_the_view() -> None:
+def test_a_configured_service_never_loads_the_view(tmp_path: Path) -> None:
+    """Not even when it exports to a file: the encoder is the runtime's own."""
     code = (
         "import sys, obskit, obskit.messaging, obskit.http, obskit.logging\n"
-        "obskit.configure(service_name='orders', exporter='none')\n"
+        "obskit.configure(service_name='orders', exporter='file', path=sys.argv[1])\n"
         "obskit.traced(lambda: None)()\n"
         "obskit.get_logger('x').info('hello')\n"
+        "obskit.configure().shutdown()\n"
         "print(sorted(m for m in sys.modules if m.startswith(('obskit.view', 'obskit.serve'))))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    exported = tmp_path / "t.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(exported)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert '"resourceSpans"' in exported.read_text()  # it did export
 
 
 def test_serve_loads_grpc_and_the_protobuf_modules_only_when_it_runs() -> None:
