@@ -23,7 +23,7 @@ from opentelemetry.propagators.textmap import (
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 import obskit
-from obskit import _setup
+from obskit._state import Settings, update_settings
 from obskit.conventions import Level, RulesConfig, default_registry
 from obskit.logging import ConventionError, configure_logging
 from obskit.testing import Captured
@@ -120,15 +120,13 @@ def test_otel_propagators_from_the_environment_are_honoured() -> None:
     }
 
 
-def test_enum_values_are_judged_per_value_in_the_runtime_validator(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_enum_values_are_judged_per_value_in_the_runtime_validator() -> None:
     registry = default_registry().with_config(
         RulesConfig(
             levels={"undefined_enum_variant": Level.VIOLATION}, ignore=frozenset({"not_stable"})
         )
     )
-    monkeypatch.setattr(_setup, "_settings", _setup.Settings(mode="warn", registry=registry))
+    update_settings(Settings(mode="warn", registry=registry))
     stream = io.StringIO()
     configure_logging(stream=stream, format="json", timestamps=False)
     log = obskit.get_logger("x")
@@ -141,7 +139,7 @@ def test_enum_values_are_judged_per_value_in_the_runtime_validator(
     ]
     assert findings == [("undefined_enum_variant", "obskit_error_kind")]  # one distinct problem
 
-    monkeypatch.setattr(_setup, "_settings", _setup.Settings(mode="strict", registry=registry))
+    update_settings(Settings(mode="strict", registry=registry))
     log.info("outcome", obskit_error_kind="poison")
     with pytest.raises(ConventionError, match="undefined_enum_variant"):
         log.info("outcome", obskit_error_kind="nonsense")

@@ -10,7 +10,8 @@ import pytest
 from opentelemetry import baggage, context
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 
-from obskit import _baggage, _setup, propagation
+from obskit import _baggage, propagation
+from obskit._state import Settings, update_settings
 from obskit.http import instrument_httpx
 from obskit.testing import Captured
 
@@ -72,13 +73,9 @@ def test_the_sdk_propagator_never_logs_a_header_whole(caplog: pytest.LogCaptureF
     ],
 )
 def test_baggage_goes_only_to_the_chosen_hosts(
-    url: str, carries: bool, telemetry: Captured, monkeypatch: pytest.MonkeyPatch
+    url: str, carries: bool, telemetry: Captured
 ) -> None:
-    monkeypatch.setattr(
-        _setup,
-        "_settings",
-        _setup.Settings(baggage_hosts=frozenset({"api.internal", ".example.com"})),
-    )
+    update_settings(Settings(baggage_hosts=frozenset({"api.internal", ".example.com"})))
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
