@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from obskit import _semconv_names as sc
@@ -74,27 +75,16 @@ def publishing(
     """
     check_attributes(attributes)
     carrier: Any = {} if headers is None else headers
-    tracer = sdk_tracer()
-    if tracer is None:
-        propagation.inject(carrier)
+    sending = start_send(
+        destination, system=system, carrier=carrier, message_id=message_id, attributes=attributes
+    )
+    if sending is None:
         yield carrier
         return
-    span_attributes = _producer_attributes(destination, system, "send")
-    if message_id is not None:
-        span_attributes[sc.MESSAGING_MESSAGE_ID] = message_id
-    user = call_attributes(attributes, (), {})  # validated and redacted like @traced's
-    if user:
-        span_attributes.update(user)
-    parent = propagation.current_context()
-    span = tracer.start_span(
-        f"send {destination}", context=parent, kind=SpanKind.PRODUCER, attributes=span_attributes
-    )
-    span_context = trace.set_span_in_context(span, parent)
-    token = context_api.attach(span_context)
+    span = sending.span
+    token = context_api.attach(sending.context)
     failure: str | None = None
     try:
-        propagation.inject(carrier, span_context)
-        _stamp_sent_at(carrier)
         yield carrier
     except BaseException as exc:
         failure = error_type(exc)
@@ -108,8 +98,52 @@ def publishing(
         raise
     finally:
         context_api.detach(token)
-        span.end()
-        instruments().sent.add(_sent_attributes(system, destination), failure)
+        sending.end(failure)
+
+
+class Sending:
+    """One PRODUCER span, started and ended by separate calls and never made the current
+    context by itself: what a client's before- and after-publish hooks need."""
+
+    __slots__ = ("context", "destination", "span", "system")
+
+    def __init__(self, span: Any, context: Context, destination: str, system: str) -> None:
+        self.span, self.context = span, context
+        self.destination, self.system = destination, system
+
+    def end(self, failure: str | None = None) -> None:
+        self.span.end()
+        instruments().sent.add(_sent_attributes(self.system, self.destination), failure)
+
+
+def start_send(
+    destination: str,
+    *,
+    system: str,
+    carrier: Any,
+    message_id: str | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Sending | None:
+    """Start ``send {destination}`` as a child of the current context and write its context
+    into ``carrier``; None (the caller's context injected) when nothing records."""
+    tracer = sdk_tracer()
+    if tracer is None:
+        propagation.inject(carrier)
+        return None
+    span_attributes = _producer_attributes(destination, system, "send")
+    if message_id is not None:
+        span_attributes[sc.MESSAGING_MESSAGE_ID] = message_id
+    user = call_attributes(attributes, (), {})  # validated and redacted like @traced's
+    if user:
+        span_attributes.update(user)
+    parent = propagation.current_context()
+    span = tracer.start_span(
+        f"send {destination}", context=parent, kind=SpanKind.PRODUCER, attributes=span_attributes
+    )
+    span_context = trace.set_span_in_context(span, parent)
+    propagation.inject(carrier, span_context)
+    _stamp_sent_at(carrier)
+    return Sending(span, span_context, destination, system)
 
 
 def _stamp_sent_at(carrier: Any) -> None:

@@ -10,10 +10,10 @@ before or after ``instrument_celery``, is covered, and Celery's tracer calls it.
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -21,7 +21,7 @@ from opentelemetry import context as context_api
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._decision import Settle
 from obskit.messaging._extras import require
-from obskit.messaging._producer import publishing
+from obskit.messaging._producer import Sending, start_send
 from obskit.propagation import extract
 from obskit.tasks._runner import TaskMessage, TaskRunner
 
@@ -71,12 +71,17 @@ def _system(app: Any) -> str:
 
 
 class _Publishes:
-    """PRODUCER spans from ``before_task_publish`` to ``after_task_publish``, by task id."""
+    """PRODUCER spans from ``before_task_publish`` to ``after_task_publish``.
+
+    Both signals run on the publishing thread; a retry republishes under the same task id (on
+    the worker's thread), so open sends are keyed by thread and task id.
+    """
 
     def __init__(self) -> None:
         #: instrumented apps and their messaging system; an app that goes away drops out
         self.apps: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-        self._open: OrderedDict[str, AbstractContextManager[Any]] = OrderedDict()
+        self._open: OrderedDict[tuple[int, str], Sending] = OrderedDict()
+        self._lock = threading.Lock()
 
     def system(self, task_name: str) -> str | None:
         """The system of the instrumented app that registered ``task_name``, if any."""
@@ -95,10 +100,9 @@ class _Publishes:
         # A retry republishes the run's own headers: its send continues that trace.
         token = context_api.attach(extract(headers)) if "traceparent" in headers else None
         try:
-            span = publishing(name, system=system)
-            carrier = span.__enter__()
-            headers.update(carrier)
-            self._remember(str(headers.get("id")), span)
+            sending = start_send(name, system=system, carrier=headers)
+            if sending is not None:
+                self._remember((threading.get_ident(), str(headers.get("id"))), sending)
         except Exception:
             _log.warning("obskit: could not trace a Celery enqueue", exc_info=True)
         finally:
@@ -106,15 +110,21 @@ class _Publishes:
                 context_api.detach(token)
 
     def after(self, headers: Any = None, **_: Any) -> None:
-        span = self._open.pop(str(headers.get("id")), None) if isinstance(headers, dict) else None
-        if span is not None:
-            span.__exit__(None, None, None)
+        if not isinstance(headers, dict):
+            return
+        with self._lock:
+            sending = self._open.pop((threading.get_ident(), str(headers.get("id"))), None)
+        if sending is not None:
+            sending.end()
 
-    def _remember(self, task_id: str, span: AbstractContextManager[Any]) -> None:
-        self._open[task_id] = span
-        while len(self._open) > _OPEN_PUBLISHES:  # a publish that failed never reports back
-            _, stale = self._open.popitem(last=False)
-            stale.__exit__(None, None, None)
+    def _remember(self, key: tuple[int, str], sending: Sending) -> None:
+        with self._lock:
+            self._open[key] = sending
+            stale = []
+            while len(self._open) > _OPEN_PUBLISHES:  # a publish that failed never reports back
+                stale.append(self._open.popitem(last=False)[1])
+        for old in stale:
+            old.end("publish_unconfirmed")
 
 
 _PUBLISHES = _Publishes()

@@ -14,13 +14,12 @@ import functools
 import logging
 import threading
 from collections import OrderedDict
-from contextlib import AbstractContextManager
 from typing import Any
 
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._decision import Settle
 from obskit.messaging._extras import require
-from obskit.messaging._producer import publishing
+from obskit.messaging._producer import Sending, start_send
 from obskit.tasks._runner import TaskMessage, TaskRunner
 
 __all__ = ["instrument_dramatiq"]
@@ -65,7 +64,8 @@ def _middleware_class() -> type:
         def __init__(self, runner: TaskRunner) -> None:
             self.runner = runner
             self.current = threading.local()  # the message a worker thread is running
-            self._open: OrderedDict[str, AbstractContextManager[Any]] = OrderedDict()
+            #: sends between before_enqueue and after_enqueue (same thread), by message id
+            self._open: OrderedDict[str, Sending] = OrderedDict()
 
         def after_declare_actor(self, broker: Any, actor: Any) -> None:
             if getattr(actor.fn, "_obskit_run", False):
@@ -86,18 +86,20 @@ def _middleware_class() -> type:
             if HEADERS_OPTION in message.options:
                 return  # a retry keeps the original enqueue's context
             try:
-                span = publishing(message.actor_name, system=self.runner.system)
-                message.options[HEADERS_OPTION] = dict(span.__enter__())
-                self._open[message.message_id] = span
+                carrier: dict[str, str] = {}
+                sending = start_send(message.actor_name, system=self.runner.system, carrier=carrier)
+                message.options[HEADERS_OPTION] = carrier
+                if sending is not None:
+                    self._open[message.message_id] = sending
                 while len(self._open) > _OPEN_ENQUEUES:
-                    self._open.popitem(last=False)[1].__exit__(None, None, None)
+                    self._open.popitem(last=False)[1].end("publish_unconfirmed")
             except Exception:
                 _log.warning("obskit: could not trace a Dramatiq enqueue", exc_info=True)
 
         def after_enqueue(self, broker: Any, message: Any, delay: int) -> None:
-            span = self._open.pop(message.message_id, None)
-            if span is not None:
-                span.__exit__(None, None, None)
+            sending = self._open.pop(message.message_id, None)
+            if sending is not None:
+                sending.end()
 
         def before_process_message(self, broker: Any, message: Any) -> None:
             actor = broker.get_actor(message.actor_name)
