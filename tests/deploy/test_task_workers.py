@@ -15,8 +15,8 @@ import pytest
 
 pytest.importorskip("celery")
 
-from tests.conftest import require_broker  # noqa: E402
-from tests.support.otlp_receiver import http_receiver  # noqa: E402
+from tests.conftest import require_broker
+from tests.support.otlp_receiver import http_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 
