@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import types
 from types import SimpleNamespace
 from typing import Any
@@ -98,6 +99,39 @@ def test_pika_callback_signature(telemetry: Captured) -> None:
     assert span.attributes["messaging.message.conversation_id"] == "c-1"
     assert span.attributes["obskit.message.redelivered"] is True
     assert span.attributes["obskit.message.attempt"] == 2
+
+
+def test_a_delivery_span_starts_with_its_age_attempt_and_redelivery(telemetry: Captured) -> None:
+    """Samplers and ``on_start`` processors see them, and the SDK checks them once (no
+    ``set_attribute`` after the start)."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    from obskit import _setup
+
+    at_start: list[dict[str, Any]] = []
+
+    class AtStart(SpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            at_start.append(dict(span.attributes or {}))
+
+    fanout, _ = _setup.attach_sinks()
+    processor = AtStart()
+    fanout.targets.add(processor)
+    try:
+
+        @obskit.traced.consumer("orders", system="rabbitmq")
+        def on_message(channel: Any, method: Any, properties: Any, body: bytes) -> None: ...
+
+        method = pika.spec.Basic.Deliver(delivery_tag=7, redelivered=True, routing_key="orders")
+        sent = int(time.time()) - 5
+        on_message(None, method, pika.BasicProperties(headers={}, timestamp=sent), b"{}")
+    finally:
+        fanout.targets.remove(processor)
+    [started] = at_start
+    assert started["obskit.message.redelivered"] is True
+    assert started["obskit.message.attempt"] == 2
+    assert started["obskit.message.age"] >= 5
+    assert dict(telemetry.span("process orders").attributes or {}) == started
 
 
 def test_dynamic_destination_uses_the_template(telemetry: Captured) -> None:

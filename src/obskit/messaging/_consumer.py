@@ -170,6 +170,7 @@ class ConsumerOperation:
                 self.destination, args, kwargs
             )
         _add_info(attributes, info)
+        age = _observe.start_attributes(info, attributes)
         if not producer.is_valid:
             attributes[sc.OBSKIT_CONTEXT_MISSING] = True
             if not info.readable and not self.warned_unreadable:
@@ -185,9 +186,7 @@ class ConsumerOperation:
             attributes=attributes,
             links=links,
         )
-        _observe.observe(
-            span, info, message, self.sequence, self.metric_attributes, consumer=id(self)
-        )
+        _observe.observe(span, info, message, self.sequence, self.metric_attributes, id(self), age)
         return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
 
     passes_context = True

@@ -35,6 +35,30 @@ def sent_at(headers: object) -> float | None:
         return None
 
 
+def start_attributes(info: MessageInfo, attributes: dict[str, Any]) -> float | None:
+    """Age, attempt and redelivery into the attributes the span starts with (one pass through
+    the SDK's attribute checks, not one locked ``set_attribute`` each); returns the age."""
+    try:
+        sent = sent_at(info.headers) if info.headers is not None else None
+        if sent is None:
+            sent = info.timestamp
+        age = None
+        if sent is not None:
+            age = time.time() - sent
+            if age < 0:
+                attributes[sc.OBSKIT_MESSAGE_CLOCK_SKEW] = True
+                age = 0.0
+            attributes[sc.OBSKIT_MESSAGE_AGE] = age
+        if info.attempt is not None:
+            attributes[sc.OBSKIT_MESSAGE_ATTEMPT] = info.attempt
+        if info.redelivered is not None:
+            attributes[sc.OBSKIT_MESSAGE_REDELIVERED] = info.redelivered
+        return age
+    except Exception:
+        warn_once(start_attributes, "message observations failed; the handler runs on")
+        return None
+
+
 def observe(
     span: Span,
     info: MessageInfo,
@@ -42,11 +66,13 @@ def observe(
     sequence: Callable[[Any], tuple[str, int]] | None,
     metric_attributes: dict[str, Any],
     consumer: object = None,
+    age: float | None = None,
 ) -> None:
+    """What needs the started span: the age metric, events, the duplicate window, ordering."""
     if not span.is_recording():
         return
     try:
-        _observe(span, info, message, sequence, metric_attributes, consumer)
+        _observe(span, info, message, sequence, metric_attributes, consumer, age)
     except Exception:
         warn_once(sequence or observe, "message observations failed; the handler runs on")
 
@@ -57,26 +83,13 @@ def _observe(
     message: Any,
     sequence: Callable[[Any], tuple[str, int]] | None,
     metric_attributes: dict[str, Any],
-    consumer: object = None,
+    consumer: object,
+    age: float | None,
 ) -> None:
-    sent = sent_at(info.headers) if info.headers is not None else None
-    if sent is None:
-        sent = info.timestamp
-    if sent is not None:
-        age = time.time() - sent
-        if age < 0:
-            span.set_attribute(sc.OBSKIT_MESSAGE_CLOCK_SKEW, True)
-            age = 0.0
-        span.set_attribute(sc.OBSKIT_MESSAGE_AGE, age)
+    if age is not None:
         instruments().message_age.record(age, metric_attributes)
-    if info.attempt is not None:
-        span.set_attribute(sc.OBSKIT_MESSAGE_ATTEMPT, info.attempt)
-    if info.redelivered is not None:
-        span.set_attribute(sc.OBSKIT_MESSAGE_REDELIVERED, info.redelivered)
-        if info.redelivered:
-            span.add_event(
-                "obskit.message.redelivered", {sc.OBSKIT_MESSAGE_ATTEMPT: info.attempt or 2}
-            )
+    if info.redelivered:
+        span.add_event("obskit.message.redelivered", {sc.OBSKIT_MESSAGE_ATTEMPT: info.attempt or 2})
     if info.message_id is not None:
         # per consumer: two handlers (or groups) receiving one message is fan-out, not a duplicate
         destination = metric_attributes.get(sc.MESSAGING_DESTINATION_NAME) or info.destination
