@@ -109,7 +109,9 @@ def _in_span(function: Callable[[], None]) -> Callable[[], None]:
     from opentelemetry import context, trace
 
     span = trace.NonRecordingSpan(
-        trace.SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, False, 1)
+        trace.SpanContext(
+            0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, False, trace.TraceFlags(1)
+        )
     )
 
     def call() -> None:
