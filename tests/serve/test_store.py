@@ -158,3 +158,16 @@ def test_a_reopened_database_keeps_everything(tmp_path: Path) -> None:
     again = Store(path)
     assert ids(again, where=(("app.order.id", "ord-1"),)) == [1]
     assert again.telemetry([f"{1:032x}"]).spans[0].attributes == {"app.order.id": "ord-1"}
+
+
+def test_the_default_database_is_under_the_users_data_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    from obskit.serve import default_db
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert default_db() == tmp_path / "obskit" / "telemetry.db"
+    assert default_db().name == "telemetry.db" and default_db().parent.name == "obskit"
