@@ -49,3 +49,14 @@ def test_the_lint_command_loads_no_runtime_dependency() -> None:
         "        main(['lint', str(path)])"
     )
     assert [m for m in loaded if not m.startswith("yaml")] == []
+
+
+def test_decorating_and_calling_a_handler_loads_no_logging_yaml_or_broker_client() -> None:
+    loaded = _loaded(
+        "import obskit\n"
+        "        @obskit.traced.consumer('orders', system='rabbitmq')\n"
+        "        def handle(message): return message\n"
+        "        handle({'headers': {}})"
+    )
+    light = ("structlog", "rich", "yaml", "pika", "aio_pika", "nats", "redis", "paho", "aiokafka")
+    assert [m for m in loaded if m.startswith(light)] == []

@@ -15,11 +15,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from structlog.typing import EventDict, WrappedLogger
-
 from obskit._modes import MODES, Mode
 
-if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
+if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import;
+    # structlog (and the rich it imports) with the log chain, not with a decorated handler
+    from structlog.typing import EventDict, WrappedLogger
+
     from obskit.conventions import Finding, Registry
 
 __all__ = ["EXEMPT_KEYS", "ConventionError", "ConventionValidator", "Reporter"]
