@@ -70,19 +70,20 @@ class _Started(Generic[_R]):
     def _run(self) -> None:
         try:
             self._outcome.append(self._call())
-        except Exception:  # an exporter's or provider's bug: reported as not finished
+        except Exception:  # an exporter's or provider's bug: ended, without a result
             pass
         finally:
             self._done.set()
 
     def wait(self, timeout: float) -> tuple[bool, _R | None]:
-        finished = self._done.wait(max(timeout, 0.0)) and bool(self._outcome)
-        return finished, self._outcome[0] if finished else None
+        ended = self._done.wait(max(timeout, 0.0))
+        return ended, self._outcome[0] if ended and self._outcome else None
 
 
 def run_bounded(call: Callable[[], _R], timeout: float) -> tuple[bool, _R | None]:
-    """``(True, result)`` if ``call()`` returned within ``timeout`` seconds, else
-    ``(False, None)``, leaving the call to finish (or not) on its own daemon thread."""
+    """``(True, result)`` if ``call()`` ended within ``timeout`` seconds (``result`` is None
+    if it raised), else ``(False, None)``, leaving the call to finish (or not) on its own
+    daemon thread."""
     return _Started(call).wait(timeout)
 
 

@@ -105,7 +105,7 @@ class Telemetry:
             [partial(provider.force_flush, timeout_millis) for provider in self._providers()],
             timeout_millis / 1000,
         )
-        return all(finished and result is not False for finished, result in results)
+        return all(finished and bool(result) for finished, result in results)
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Flush and stop exporting within ``timeout`` seconds (default: ``shutdown_timeout``
