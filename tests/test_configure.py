@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+import obskit
+from obskit._state import STATE
 from tests.support.otlp_receiver import grpc_receiver, http_receiver
 from tests.support.subprocess_run import run_python
 
@@ -104,73 +110,54 @@ def test_a_dead_collector_never_breaks_the_host() -> None:
 
 
 def test_configure_twice_keeps_the_first_providers_and_says_so() -> None:
-    out = run_python(
-        """
-        import json, warnings, obskit
-        from opentelemetry import trace
-        first = obskit.configure(service_name="a", exporter="memory")
-        provider = trace.get_tracer_provider()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            second = obskit.configure(service_name="b", exporter="memory", mode="fix")
-        from obskit._state import STATE
-        print(json.dumps({
-            "same": first is second, "provider_kept": trace.get_tracer_provider() is provider,
-            "warning": str(caught[0].message), "mode": STATE.settings.mode,
-        }))
-        """
-    )["result"]
-    assert out["same"] is True and out["provider_kept"] is True
-    assert "already called for 'a'" in out["warning"]
-    assert out["mode"] == "fix"
+    """In process: the pytest plugin's reset gives every test a fresh start."""
+    first = obskit.configure(service_name="a", exporter="memory")
+    provider = trace.get_tracer_provider()
+    with pytest.warns(RuntimeWarning, match="already called for 'a'"):
+        second = obskit.configure(service_name="b", exporter="memory", mode="fix")
+    assert first is second and trace.get_tracer_provider() is provider
+    assert STATE.settings.mode == "fix"
 
 
-def test_memory_and_console_exporters() -> None:
-    out = run_python(
-        """
-        import json, obskit
-        telemetry = obskit.configure(service_name="m", exporter="memory")
-        @obskit.traced
-        def work(): return 1
-        work()
-        print(json.dumps([s.name for s in telemetry.memory.spans.get_finished_spans()]))
-        """
-    )["result"]
-    assert out == ["work"]
-    console = run_python(
-        """
-        import json, obskit
-        telemetry = obskit.configure(service_name="c", exporter="console")
-        @obskit.traced
-        def work(): return 1
-        work()
-        telemetry.shutdown()
-        print(json.dumps(None))
-        """
-    )
-    assert '"name": "work"' not in console["stderr"]  # console spans go to stdout
+def test_the_memory_exporter() -> None:
+    telemetry = obskit.configure(service_name="m", exporter="memory")
+
+    @obskit.traced(name="work")
+    def work() -> int:
+        return 1
+
+    work()
+    assert telemetry.memory is not None
+    assert [s.name for s in telemetry.memory.spans.get_finished_spans()] == ["work"]
+
+
+def test_the_console_exporter_writes_spans_to_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    telemetry = obskit.configure(service_name="c", exporter="console")
+
+    @obskit.traced(name="work")
+    def work() -> int:
+        return 1
+
+    work()
+    telemetry.shutdown()
+    out, err = capfd.readouterr()
+    assert '"name": "work"' in out and '"name": "work"' not in err
 
 
 def test_a_host_that_set_up_opentelemetry_itself_gets_obskit_spans() -> None:
-    out = run_python(
-        """
-        import json
-        from opentelemetry import trace
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-        exporter = InMemorySpanExporter()
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-        trace.set_tracer_provider(provider)
-        import obskit
-        @obskit.traced.consumer("orders", system="kafka")
-        def handle(message): return "ok"
-        handle({"headers": {}})
-        print(json.dumps([(s.name, s.kind.name) for s in exporter.get_finished_spans()]))
-        """
-    )["result"]
-    assert out == [["process orders", "CONSUMER"]]
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)  # the plugin puts the API's global back afterwards
+
+    @obskit.traced.consumer("orders", system="kafka")
+    def handle(message: object) -> str:
+        return "ok"
+
+    handle({"headers": {}})
+    assert [(s.name, s.kind.name) for s in exporter.get_finished_spans()] == [
+        ("process orders", "CONSUMER")
+    ]
 
 
 def test_invalid_arguments_are_clear_errors() -> None:
@@ -182,18 +169,24 @@ def test_invalid_arguments_are_clear_errors() -> None:
         obskit.configure(mode="loud")  # type: ignore[arg-type]
 
 
-def test_environment_comes_from_otel_resource_attributes_when_not_given() -> None:
-    code = """
-        import json, obskit
-        t = obskit.configure(service_name="s", exporter="memory")
-        print(json.dumps(t.tracer_provider.resource.attributes["deployment.environment.name"]))
-        """
-    assert (
-        run_python(code, {"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=prod"})["result"]
-        == "prod"
-    )
-    assert run_python(code)["result"] == "development"
-    assert run_python(code, {"OBSKIT_ENVIRONMENT": "staging"})["result"] == "staging"
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=prod", "prod"),
+        (None, None, "development"),
+        ("OBSKIT_ENVIRONMENT", "staging", "staging"),
+    ],
+)
+def test_environment_comes_from_otel_resource_attributes_when_not_given(
+    monkeypatch: pytest.MonkeyPatch, variable: str | None, value: str, expected: str
+) -> None:
+    for name in ("OTEL_RESOURCE_ATTRIBUTES", "OBSKIT_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    if variable is not None:
+        monkeypatch.setenv(variable, value)
+    telemetry = obskit.configure(service_name="s", exporter="memory")
+    assert telemetry.tracer_provider is not None
+    assert telemetry.tracer_provider.resource.attributes["deployment.environment.name"] == expected
 
 
 def test_capture_beside_a_host_owned_sdk_records_spans_quietly() -> None:
