@@ -106,7 +106,7 @@ def test_exit_is_bounded_with_the_default_five_seconds() -> None:
 
 FLOOD = """
 import json, os, obskit
-from obskit import _setup
+from obskit import _state
 telemetry = obskit.configure(service_name="flood", exporter="otlp", endpoint={endpoint!r})
 log = obskit.get_logger("flood")
 
@@ -117,7 +117,7 @@ def handle(message):
 
 results = [handle({{"headers": {{}}, "n": n}}) for n in range({count})]
 dropped, names = {{}}, set()
-for rm in _setup.capture_metric_reader().get_metrics_data().resource_metrics:
+for rm in _state.capture_metric_reader().get_metrics_data().resource_metrics:
     for scope in rm.scope_metrics:
         for metric in scope.metrics:
             names.add(metric.name)
