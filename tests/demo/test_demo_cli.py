@@ -77,6 +77,28 @@ def test_demo_runs_with_no_set_up_and_reports_exact_counts(tmp_path: Path) -> No
     assert "0 violation, 0 improvement" in checked.stdout
 
 
+@pytest.mark.parametrize(
+    ("broker", "client"), [("rabbitmq", "pika"), ("nats", "nats"), ("redis", "redis")]
+)
+def test_demo_over_a_broker_whose_client_is_missing_names_the_extra(
+    broker: str, client: str
+) -> None:
+    """A fresh ``pip install -e .`` has no broker client: one line names the extra, no traceback."""
+    code = (
+        f"import sys; sys.modules[{client!r}] = None; from obskit.cli import main; "
+        f"raise SystemExit(main(['demo', '--broker', {broker!r}]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"obskit demo --broker {broker}: obskit needs {client!r} for this helper: "
+        f"pip install obskit[{broker}]\n"
+    )
+
+
 def test_demo_over_rabbitmq() -> None:
     require_broker("rabbitmq")
     result = _demo("--broker", "rabbitmq")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
+import pytest
+
 import obskit.http
 from tests.support.subprocess_run import run_python
 
@@ -65,3 +70,23 @@ def test_without_an_sdk_the_callers_context_passes_through_to_outgoing_calls() -
         """
     )["result"]
     assert out == ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
+
+
+@pytest.mark.parametrize(
+    ("use", "client", "extra"),
+    [
+        (lambda: obskit.http.instrument_httpx(), "httpx", "http"),
+        (lambda: obskit.http.uninstrument_httpx(), "httpx", "http"),
+        (lambda: obskit.http.GunicornLogger, "gunicorn", "servers"),
+    ],
+    ids=["instrument_httpx", "uninstrument_httpx", "GunicornLogger"],
+)
+def test_a_missing_web_library_names_the_extra_that_installs_it(
+    use: Callable[[], object], client: str, extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, client, None)  # as on a machine without obskit[extra]
+    with pytest.raises(ModuleNotFoundError) as raised:
+        use()
+    assert (
+        str(raised.value) == f"obskit needs {client!r} for this helper: pip install obskit[{extra}]"
+    )

@@ -66,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         summary = run_demo(
             args.broker, broker_url=args.broker_url, export=args.export, otlp_endpoint=endpoint
         )
+    except ModuleNotFoundError as exc:  # the broker's client: the message names the extra
+        print(f"obskit demo --broker {args.broker}: {exc}", file=sys.stderr)
+        return 1
     except (OSError, ConnectionError) as exc:
         print(f"obskit demo: cannot reach {args.broker}: {exc}", file=sys.stderr)
         return 1

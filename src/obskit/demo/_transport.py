@@ -24,6 +24,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
+from obskit._extras import require
 from obskit.messaging import PikaDelivery, RedisStreamEntry, redis_delivery_counts, redis_entries
 from obskit.messaging._adapter import MessageInfo, adapter_for, register_adapter
 from obskit.messaging._nats import MSG_ID_HEADER
@@ -496,14 +497,21 @@ class RedisTransport(_PollingTransport):
 BROKERS = ("memory", "rabbitmq", "nats", "redis")
 
 
+#: broker -> its transport and the client it needs (the extra of the same name installs it)
+_BROKER_TRANSPORTS: Final[dict[str, tuple[Callable[[str | None], Transport], str]]] = {
+    "rabbitmq": (RabbitTransport, "pika"),
+    "nats": (NatsTransport, "nats"),
+    "redis": (RedisTransport, "redis"),
+}
+
+
 def open_transport(broker: str, url: str | None = None) -> Transport:
-    """A transport for ``broker``; raises ``ValueError`` for a broker the demo cannot drive."""
+    """A transport for ``broker``; raises ``ValueError`` for a broker the demo cannot drive and
+    ``ModuleNotFoundError`` naming ``pip install obskit[broker]`` when its client is missing."""
     if broker == "memory":
         return MemoryTransport()
-    if broker == "rabbitmq":
-        return RabbitTransport(url)
-    if broker == "nats":
-        return NatsTransport(url)
-    if broker == "redis":
-        return RedisTransport(url)
+    if broker in _BROKER_TRANSPORTS:
+        transport, client = _BROKER_TRANSPORTS[broker]
+        require(client, broker)
+        return transport(url)
     raise ValueError(f"the demo cannot run over {broker!r} yet; choose one of {', '.join(BROKERS)}")

@@ -6,8 +6,10 @@ import their library when called.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from obskit._extras import require
 from obskit.http._asgi import ASGIMiddleware
 from obskit.http._django import DjangoMiddleware
 from obskit.http._uvicorn import UVICORN_LOG_CONFIG
@@ -37,8 +39,7 @@ def instrument_httpx(client: httpx.Client | httpx.AsyncClient | None = None) -> 
     With a client, wraps its transports (and mounts); with ``None``, every client created from
     now on. Returns the client. Without an SDK the caller's context is still passed through.
     """
-    from obskit.http import _httpx
-
+    _httpx = _httpx_hooks()
     if client is None:
         _httpx.instrument_globally()
     else:
@@ -48,12 +49,19 @@ def instrument_httpx(client: httpx.Client | httpx.AsyncClient | None = None) -> 
 
 def uninstrument_httpx(client: httpx.Client | httpx.AsyncClient | None = None) -> None:
     """Undo :func:`instrument_httpx` for ``client``, or the global patch when ``None``."""
-    from obskit.http import _httpx
-
+    _httpx = _httpx_hooks()
     if client is None:
         _httpx.uninstrument_globally()
     else:
         _httpx.uninstrument_client(client)
+
+
+def _httpx_hooks() -> ModuleType:
+    """The httpx hooks, or a ``ModuleNotFoundError`` naming the extra that installs httpx."""
+    require("httpx", "http")
+    from obskit.http import _httpx
+
+    return _httpx
 
 
 def instrument_requests(session: requests.Session | None = None) -> Any:
@@ -85,6 +93,7 @@ def __getattr__(name: str) -> Any:
     """``GunicornLogger`` is built on first use, so importing obskit never imports gunicorn
     (``--logger-class obskit.http.GunicornLogger`` loads it)."""
     if name == "GunicornLogger":
+        require("gunicorn", "servers")
         from obskit.http._gunicorn import gunicorn_logger_class
 
         return gunicorn_logger_class()

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from obskit._extras import require
 from obskit.messaging._adapter import (
     MessageInfo,
     _opt_str,
     register_adapter,
     register_arguments,
 )
-from obskit.messaging._extras import require
 
 __all__ = ["mqtt_properties"]
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
 from obskit import _semconv_names as sc
+from obskit._extras import require
 from obskit.messaging._adapter import (
     ATTEMPT_HEADER,
     MessageInfo,
@@ -31,7 +32,6 @@ from obskit.messaging._adapter import (
     register_arguments,
 )
 from obskit.messaging._decision import Settle
-from obskit.messaging._extras import require
 
 #: how long an unused delay queue outlives its message TTL before RabbitMQ deletes it
 _DELAY_QUEUE_GRACE_MS: Final = 60_000

@@ -18,9 +18,9 @@ from typing import Any
 
 from opentelemetry import context as context_api
 
+from obskit._extras import require
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._decision import Settle
-from obskit.messaging._extras import require
 from obskit.messaging._producer import Sending, start_send
 from obskit.propagation import extract
 from obskit.tasks._runner import TaskMessage, TaskRunner

@@ -16,9 +16,9 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from obskit._extras import require
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._decision import Settle
-from obskit.messaging._extras import require
 from obskit.messaging._producer import Sending, start_send
 from obskit.tasks._runner import TaskMessage, TaskRunner
 

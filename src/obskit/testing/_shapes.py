@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from obskit._extras import require
 from obskit.errors import ErrorKind
 from obskit.messaging._adapter import (
     ATTEMPT_HEADER,
@@ -32,7 +33,6 @@ from obskit.messaging._adapter import (
     ERROR_TYPE_HEADER,
 )
 from obskit.messaging._decision import Settle
-from obskit.messaging._extras import require
 from obskit.messaging._redis import redis_entry
 
 if TYPE_CHECKING:

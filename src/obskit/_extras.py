@@ -1,4 +1,4 @@
-"""Optional broker clients: imported only by the helpers that build their objects."""
+"""Optional dependencies (brokers, web frameworks): imported only by the helpers that use them."""
 
 from __future__ import annotations
 
