@@ -162,6 +162,40 @@ def _mock_client() -> Any:
     return httpx.Client(transport=httpx.MockTransport(handler))
 
 
+# -- requests ----------------------------------------------------------------------------------
+
+
+def _mock_session(floor: bool = False) -> Any:
+    """A ``requests.Session`` whose adapter answers 200 in-process (no socket); with ``floor``
+    the adapter makes the floor's SDK calls around it."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class Mock(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = requests.Response()
+            response.status_code = 200
+            response._content = b"ok"
+            response.request = request
+            response.url = request.url
+            return response
+
+    class Floor(Mock):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            return _floor_around(request.headers, lambda: Mock.send(self, request))
+
+    session = requests.Session()
+    session.mount("http://", Floor() if floor else Mock())
+    return session
+
+
+def requests_call(session: Any) -> Callable[[], object]:
+    def call() -> None:
+        session.get("http://api.test/items/42?page=2")
+
+    return call
+
+
 # -- floor -------------------------------------------------------------------------------------
 # The least any instrumentation recording obskit's telemetry must do with this SDK: parse the
 # incoming traceparent, start the span with the same attributes (values precomputed), attach its
@@ -266,41 +300,47 @@ class FloorWSGI:
         _floor_end(span, start, environ["obskit.http.route"], status[0])
 
 
-def _floor_client(client: Any) -> Any:
-    import httpx
+def _floor_around(headers: Any, send: Callable[[], Any]) -> Any:
+    """A client call's floor: start the span, inject, send, status, end, record the duration."""
     from opentelemetry import trace
 
     from obskit import _traceparent
     from obskit._providers import instruments, sdk_tracer
+
+    start = time.perf_counter()
+    tracer: Any = sdk_tracer()
+    attributes = {
+        "http.request.method": "GET",
+        "url.full": "http://api.test/items/42?page=2",
+        "server.address": "api.test",
+        "server.port": 80,
+    }
+    span = tracer.start_span("GET", None, trace.SpanKind.CLIENT, attributes)
+    headers["traceparent"] = _traceparent.format_traceparent(span.get_span_context())
+    response = send()
+    span.set_attributes({"http.response.status_code": response.status_code})
+    span.end()
+    metric: dict[str, Any] = {
+        "http.request.method": "GET",
+        "server.address": "api.test",
+        "url.scheme": "http",
+        "server.port": 80,
+        "http.response.status_code": response.status_code,
+    }
+    instruments().http_client_duration.record(time.perf_counter() - start, metric)
+    return response
+
+
+def _floor_client(client: Any) -> Any:
+    import httpx
 
     class Transport(httpx.BaseTransport):
         def __init__(self, transport: httpx.BaseTransport) -> None:
             self.transport = transport
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
-            start = time.perf_counter()
-            tracer: Any = sdk_tracer()
-            attributes = {
-                "http.request.method": "GET",
-                "url.full": "http://api.test/items/42?page=2",
-                "server.address": "api.test",
-                "server.port": 80,
-            }
-            span = tracer.start_span("GET", None, trace.SpanKind.CLIENT, attributes)
-            request.headers["traceparent"] = _traceparent.format_traceparent(
-                span.get_span_context()
-            )
-            response = self.transport.handle_request(request)
-            span.set_attributes({"http.response.status_code": response.status_code})
-            span.end()
-            metric: dict[str, Any] = {
-                "http.request.method": "GET",
-                "server.address": "api.test",
-                "url.scheme": "http",
-                "server.port": 80,
-                "http.response.status_code": response.status_code,
-            }
-            instruments().http_client_duration.record(time.perf_counter() - start, metric)
+            send = functools.partial(self.transport.handle_request, request)
+            response: httpx.Response = _floor_around(request.headers, send)
             return response
 
     client._transport = Transport(client._transport)
@@ -317,7 +357,7 @@ def measure(number: int, floor: bool = False, repeat: int = 7) -> dict[str, dict
     from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as ContribWSGI
     from starlette.middleware import Middleware
 
-    from obskit.http import ASGIMiddleware, WSGIMiddleware, instrument_httpx
+    from obskit.http import ASGIMiddleware, WSGIMiddleware, instrument_httpx, instrument_requests
 
     asgi = {
         "bare": _starlette([]),
@@ -338,6 +378,9 @@ def measure(number: int, floor: bool = False, repeat: int = 7) -> dict[str, dict
         least.wsgi_app = FloorWSGI(least.wsgi_app)
         wsgi["floor"] = least
         clients["floor"] = _floor_client(_mock_client())
+    sessions = {"bare": _mock_session(), "obskit": instrument_requests(_mock_session())}
+    if floor:
+        sessions["floor"] = _mock_session(floor=True)
     calls: dict[tuple[str, str], Callable[[], float]] = {}
     for name, app in asgi.items():
         calls["asgi", name] = functools.partial(asgi_us, app, number, repeat=1)
@@ -349,7 +392,11 @@ def measure(number: int, floor: bool = False, repeat: int = 7) -> dict[str, dict
         calls["httpx", name] = functools.partial(
             per_call_us, httpx_call(client), number=number, repeat=1
         )
-    results: dict[str, dict[str, float]] = {"asgi": {}, "wsgi": {}, "httpx": {}}
+    for name, session in sessions.items():
+        calls["requests", name] = functools.partial(
+            per_call_us, requests_call(session), number=number, repeat=1
+        )
+    results: dict[str, dict[str, float]] = {"asgi": {}, "wsgi": {}, "httpx": {}, "requests": {}}
     for _ in range(repeat):  # interleaved: a busy moment on the machine hits every variant
         for (kind, name), call in calls.items():
             figure = call()
@@ -366,9 +413,10 @@ def report(results: dict[str, dict[str, float]]) -> str:
     )
     for name, figures in results.items():
         ours = figures["obskit"] - figures["bare"]
-        theirs = figures["contrib"] - figures["bare"]
+        # the contrib requests instrumentation patches every session: not in the same process
+        theirs = figures.get("contrib", float("nan")) - figures["bare"]
         ratio = ours / theirs if theirs > 0 else float("nan")
-        line = f"{name:8}{figures['bare']:>10.1f}{ours:>12.1f}{theirs:>13.1f}{ratio:>8.2f}"
+        line = f"{name:9}{figures['bare']:>9.1f}{ours:>12.1f}{theirs:>13.1f}{ratio:>8.2f}"
         if floor:
             least = figures["floor"] - figures["bare"]
             line += f"{least:>11.1f}{least / theirs if theirs > 0 else float('nan'):>13.2f}"
