@@ -73,6 +73,22 @@ def shop(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield app, queue, calls, request.param
 
 
+def _dead_letters(system: str, queue: str) -> list[dict[str, Any]]:
+    """The headers of the task copies waiting on ``{queue}.dead-letter`` (read, never acked:
+    they stay where they are)."""
+    with celery.Celery(broker=BROKERS[system]).connection_for_write() as connection:
+        simple = connection.SimpleQueue(f"{queue}.dead-letter")
+        found = []
+        while True:
+            try:
+                message = simple.get(block=True, timeout=0.5)
+            except simple.Empty:
+                break
+            found.append(dict(message.headers))
+        simple.close()
+    return found
+
+
 def _attempts(spans: list[ReadableSpan]) -> list[tuple[Any, Any]]:
     ordered = sorted(spans, key=lambda s: s.start_time or 0)
     return [
@@ -124,8 +140,8 @@ def test_business_refusal_is_an_outcome_not_a_retry(shop: Any, telemetry: Captur
     assert len(wait_for_spans(telemetry, 2, _consumers("shop.refuse"), bound=1.5)) == 1
 
 
-def test_poison_is_rejected_at_once(shop: Any, telemetry: Captured) -> None:
-    app, _, _, _ = shop
+def test_poison_is_dead_lettered_at_once(shop: Any, telemetry: Captured) -> None:
+    app, queue, _, system = shop
     app.tasks["shop.poison"].delay("o-4")
     [run] = wait_for_spans(telemetry, 1, _consumers("shop.poison"))
     assert run.status.status_code is StatusCode.ERROR
@@ -133,16 +149,24 @@ def test_poison_is_rejected_at_once(shop: Any, telemetry: Captured) -> None:
     assert run.attributes["obskit.error.kind"] == "poison"
     assert run.attributes["obskit.message.settlement"] == "dead_letter"
     assert len(wait_for_spans(telemetry, 2, _consumers("shop.poison"), bound=1.5)) == 1
+    # kept, with why it failed, in the run's trace
+    [dead] = [d for d in _dead_letters(system, queue) if d["task"] == "shop.poison"]
+    assert dead["obskit-error-kind"] == "poison"
+    assert dead["obskit-error-type"] == "obskit.errors.PoisonMessage"
+    assert dead["obskit-attempt"] == "1"
+    assert dead["traceparent"].split("-")[1] == f"{run.context.trace_id:032x}"
 
 
 def test_retry_budget_ends_in_a_dead_letter(shop: Any, telemetry: Captured) -> None:
-    app, _, calls, _ = shop
+    app, queue, calls, system = shop
     app.tasks["shop.always_busy"].delay("o-5")
     runs = wait_for_spans(telemetry, 5, _consumers("shop.always_busy"))
     assert _attempts(runs) == [(1, "retry"), (2, "retry"), (3, "retry"), (4, "retry"),
                                (5, "dead_letter")]  # fmt: skip
     assert len(wait_for_spans(telemetry, 6, _consumers("shop.always_busy"), bound=1.5)) == 5
     assert calls["o-5"] == 5
+    [dead] = [d for d in _dead_letters(system, queue) if d["task"] == "shop.always_busy"]
+    assert (dead["obskit-error-kind"], dead["obskit-attempt"]) == ("transient", "5")
     # retries republish under the same task id on the worker's thread, while the first send
     # may still be open here: no send is left as this thread's current span
     assert not trace.get_current_span().get_span_context().is_valid

@@ -122,7 +122,7 @@ class _Runner:
             decision = decide_settlement(
                 kind, info.attempt, max_attempts=max_attempts, retry_delay=delay
             )
-            failure = _failure(exc, kind, decision, destination)
+            failure = failure_headers(exc, kind, decision, destination)
             request = SettleRequest(decision, info, destination, dead_letter, failure)
             requests.append((message, request))
         return requests
@@ -210,9 +210,10 @@ def _settle_failed(message: Any) -> None:
     )
 
 
-def _failure(
+def failure_headers(
     exc: Exception | None, kind: ErrorKind | None, decision: SettlementDecision, destination: str
 ) -> dict[str, str]:
+    """The headers a dead letter gains: why it failed, on which attempt, when, and from where."""
     if exc is None or kind is None:
         return {}
     return {

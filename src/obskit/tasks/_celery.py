@@ -22,6 +22,7 @@ from obskit._extras import require
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._decision import Settle
 from obskit.messaging._producer import Sending, start_send
+from obskit.messaging._settling import failure_headers
 from obskit.propagation import extract
 from obskit.tasks._runner import TaskMessage, TaskRunner
 
@@ -32,6 +33,9 @@ _log = logging.getLogger("obskit.tasks")
 #: headers obskit reads back from ``task.request`` (W3C context and the send time)
 _CONTEXT_HEADERS = ("traceparent", "tracestate", "baggage", "obskit-sent-at")
 _OPEN_PUBLISHES = 1024  # enqueue spans whose publish has not finished (bounded)
+
+#: where a dead-lettered task waits, beside its queue (as obskit's other brokers name it)
+DEAD_LETTER_SUFFIX = ".dead-letter"
 
 _SYSTEMS = {"amqp": "rabbitmq", "pyamqp": "rabbitmq", "redis": "redis", "rediss": "redis"}
 
@@ -161,13 +165,38 @@ def _message(task: Any, request: Any) -> TaskMessage:
 
 
 def _settle(task: Any, runner: TaskRunner, message: TaskMessage, exc: Exception) -> None:
-    """Celery's own retry and reject, as the ErrorPolicy decided (raises what Celery expects)."""
-    from celery.exceptions import Reject
+    """Celery's own retry, or a dead letter, as the ErrorPolicy decided.
 
+    Celery acknowledges a task before it runs (unless ``acks_late``) and a rejection without
+    requeue drops it on Redis, so a dead letter is a copy of the task on
+    ``{queue}.dead-letter`` with the failure in its headers; the original then fails as usual
+    (its result says FAILURE). A worker started on that queue replays them.
+    """
     decision = runner.decide(exc, message)
     if decision is None:
         return
     if decision.action is Settle.RETRY:
         raise task.retry(exc=exc, countdown=decision.delay, max_retries=runner.max_attempts - 1)
     if decision.action is Settle.DEAD_LETTER:
-        raise Reject(exc, requeue=False) from exc
+        _dead_letter(task, message, exc, decision, runner)
+
+
+def _dead_letter(
+    task: Any, message: TaskMessage, exc: Exception, decision: Any, runner: TaskRunner
+) -> None:
+    request = task.request
+    queue = message.queue or str(task.app.conf.task_default_queue)
+    headers = {
+        **message.headers,  # the copy stays in the run's trace
+        **failure_headers(exc, runner.policy().classify(exc), decision, queue),
+    }
+    try:
+        task.app.send_task(
+            task.name,
+            args=request.args,
+            kwargs=request.kwargs,
+            queue=f"{queue}{DEAD_LETTER_SUFFIX}",
+            headers=headers,
+        )
+    except Exception:  # the span says dead_letter; the log says the copy was not kept
+        _log.error("obskit: could not dead-letter Celery task %s", request.id, exc_info=True)
