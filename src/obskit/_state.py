@@ -221,6 +221,10 @@ def reset() -> None:
     with STATE.lock:
         telemetry, handler = STATE.telemetry, STATE.stdlib_handler
         STATE._defaults()
+        if telemetry is not None:
+            # the API's global may still be this provider (it cannot be unset); closed, it
+            # would only warn "already shutdown" on every record the bridge gave it
+            STATE.quiet_logs = telemetry.logger_provider
     STATE.sinks.spans.start_attributes = None
     if handler is not None:
         logging.getLogger().removeHandler(handler)

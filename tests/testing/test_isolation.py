@@ -6,6 +6,8 @@ in one test and ``billing`` in the next sees each service's own ``service.name``
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from opentelemetry import trace
 
@@ -75,8 +77,6 @@ def test_the_plugin_reset_is_what_each_test_starts_from(pytester: pytest.Pyteste
 
 
 def test_reset_takes_configures_log_handler_off_the_root_logger() -> None:
-    import logging
-
     from obskit.logging import ObskitHandler
 
     def installed() -> list[logging.Handler]:
@@ -87,3 +87,15 @@ def test_reset_takes_configures_log_handler_off_the_root_logger() -> None:
     assert len(installed()) == 1
     obskit.reset()
     assert installed() == []
+
+
+def test_after_reset_a_log_call_does_not_reach_the_closed_provider(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The API's global still holds the closed provider: it would warn on every record."""
+    first = obskit.configure("orders", exporter="memory")
+    obskit.reset()
+    assert first.memory is not None and first.memory.logs.get_finished_logs() == ()
+    with caplog.at_level(logging.DEBUG, logger="opentelemetry"):
+        obskit.get_logger("orders").info("order_received")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("opentelemetry")] == []
