@@ -44,7 +44,6 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         [
             "src/obskit/_sensitive.py",
             "src/obskit/http/_http_redaction.py",
-            "src/obskit/http/_http_names.py",
         ],
         [
             "tests/test_redaction_rules.py",

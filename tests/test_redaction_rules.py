@@ -186,12 +186,12 @@ def test_the_depth_limit_is_exactly_eight_levels() -> None:
     [
         (
             "https://u:p@h:1/a?x=1&token=t#frag",
-            "https://REDACTED:REDACTED@h:1/a?x=1&token=REDACTED",
+            "https://[REDACTED]:[REDACTED]@h:1/a?x=1&token=[REDACTED]",
         ),
         ("https://h/hooks/sk_live_abcdefghij", "https://h/hooks/[REDACTED]"),
-        ("https://u:p#?@h/a", "https://REDACTED:REDACTED@h/a"),
+        ("https://u:p#?@h/a", "https://[REDACTED]:[REDACTED]@h/a"),
         ("https://h/a@b?x=1", "https://h/a@b?x=1"),
-        ("/p?code=1&a=&b", "/p?code=REDACTED&a=&b"),
+        ("/p?code=1&a=&b", "/p?code=[REDACTED]&a=&b"),
         ("/p?", "/p"),
         ("user@host/path", "user@host/path"),  # no scheme: no authority to strip
         ("https://h", "https://h"),
@@ -204,7 +204,7 @@ def test_urls_keep_host_and_path_and_lose_credentials(url: str, expected: str) -
 def test_long_urls_are_redacted_the_same_way() -> None:
     pad = "x" * 600
     assert redact_url(f"https://u:p@h/a?pad={pad}&token=t") == (
-        f"https://REDACTED:REDACTED@h/a?pad={pad}&token=REDACTED"
+        f"https://[REDACTED]:[REDACTED]@h/a?pad={pad}&token=[REDACTED]"
     )
 
 
@@ -212,8 +212,8 @@ def test_long_urls_are_redacted_the_same_way() -> None:
     ("query", "expected"),
     [
         ("", ""),
-        ("a=1&api_key=z&Pass=x&key=k", "a=1&api_key=REDACTED&Pass=REDACTED&key=REDACTED"),
-        ("access%5Ftoken=z", "access%5Ftoken=REDACTED"),
+        ("a=1&api_key=z&Pass=x&key=k", "a=1&api_key=[REDACTED]&Pass=[REDACTED]&key=[REDACTED]"),
+        ("access%5Ftoken=z", "access%5Ftoken=[REDACTED]"),
         ("q=Bearer+abcdefghi", "q=Bearer+abcdefghi"),
         ("note=ghp_" + "a" * 20, "note=[REDACTED]"),
         ("flag&token=", "flag&token="),
@@ -229,8 +229,8 @@ def test_query_values_of_sensitive_keys_are_redacted(query: str, expected: str) 
 @pytest.mark.parametrize(
     ("name", "value", "shown"),
     [
-        ("x-api-key", "v", "REDACTED"),
-        ("private-token", "v", "REDACTED"),
+        ("x-api-key", "v", "[REDACTED]"),
+        ("private-token", "v", "[REDACTED]"),
         ("accept", "Bearer abcdefgh", "Bearer [REDACTED]"),
         ("accept", "text/html", "text/html"),
     ],
