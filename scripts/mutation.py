@@ -35,6 +35,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         [
             "tests/propagation/test_propagation.py",
             "tests/propagation/test_carriers.py",
+            "tests/propagation/test_extract_inject.py",
             "tests/propagation/test_tracestate.py",
             "tests/propagation/test_baggage.py",
             "tests/test_untested_behaviours.py",
