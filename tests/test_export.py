@@ -256,3 +256,20 @@ def test_handler_throughput_with_a_dead_collector_is_printed() -> None:
     print("\n" + dead_collector.report(best))
     assert set(best) == {"exporter='none'", "dead collector"}
     assert all(0 < us < float("inf") for pair in best.values() for us in pair)
+
+
+def test_shutdown_timeout_defaults_to_five_seconds_and_is_checked_where_given() -> None:
+    import obskit
+
+    with pytest.raises(ValueError, match="shutdown_timeout"):
+        obskit.configure(exporter="none", shutdown_timeout=0)
+    with pytest.raises(TypeError, match="shutdown_timeout"):
+        obskit.configure(exporter="none", shutdown_timeout="5")  # type: ignore[arg-type]
+    out = run_python(
+        """
+        import json, obskit
+        telemetry = obskit.configure(service_name="default", exporter="none")
+        print(json.dumps(telemetry.shutdown_timeout))
+        """
+    )
+    assert out["result"] == 5.0
