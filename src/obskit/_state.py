@@ -31,6 +31,7 @@ from opentelemetry.metrics import _internal as _metrics_internal
 
 from obskit._fanout import LogFanout, SpanFanout
 from obskit._forksafe import ForkSafeLock
+from obskit._losses import losses
 from obskit._memory import Window
 from obskit._modes import MODES, Mode
 from obskit.errors import ErrorPolicy
@@ -226,6 +227,7 @@ def reset() -> None:
             # would only warn "already shutdown" on every record the bridge gave it
             STATE.quiet_logs = telemetry.logger_provider
     STATE.sinks.spans.start_attributes = None
+    losses.reset()
     if handler is not None:
         logging.getLogger().removeHandler(handler)
     if telemetry is not None:

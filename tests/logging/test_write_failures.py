@@ -102,3 +102,11 @@ def test_a_consumer_whose_log_stream_broke_still_handles_its_message(
     [(attributes, point)] = telemetry.metric_points("obskit.telemetry.dropped")
     assert attributes == {"obskit.telemetry.signal": "log_line", "error.type": "BrokenPipeError"}
     assert point.value == 1
+
+
+def test_obskit_reset_starts_the_drop_tally_over(broken_pipe: IO[str]) -> None:
+    configure_logging(stream=broken_pipe, format="json")
+    get_logger("app").info("order_received")
+    assert losses.counts == {("log_line", "BrokenPipeError"): 1}
+    obskit.reset()
+    assert losses.counts == {}
