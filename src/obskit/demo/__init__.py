@@ -64,6 +64,8 @@ class DemoSummary:
     story: tuple[str, ...]
     interesting_trace_id: str
     export_file: Path | None = None
+    #: why ``otlp_endpoint`` did not get the run (unreachable, refused); empty when it did
+    otlp_error: str = ""
     #: the same telemetry, decoded from OTLP/JSON (what ``obskit view`` reads)
     telemetry: TelemetryFile = field(default_factory=TelemetryFile, repr=False)
     span_data: tuple[ReadableSpan, ...] = field(default=(), repr=False)
@@ -163,14 +165,17 @@ def _otlp_processors(endpoint: str) -> tuple[SpanProcessor, LogRecordProcessor]:
     )
 
 
-def _send_metrics(endpoint: str, data: MetricsData | None) -> None:
+def _send_metrics(endpoint: str, data: MetricsData | None) -> bool:
+    """Send the run's metrics; False when the collector did not take them (the one export
+    whose result the demo sees: the batch processors only log theirs)."""
     if data is None:
-        return
+        return True
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics.export import MetricExportResult
 
     exporter = OTLPMetricExporter(f"{endpoint.rstrip('/')}/v1/metrics")
     try:
-        exporter.export(data)
+        return exporter.export(data) is MetricExportResult.SUCCESS
     finally:
         exporter.shutdown()
 
@@ -221,12 +226,15 @@ def run_demo(
     finally:
         transport.close()
         _state.update_settings(previous)
+    otlp_error = ""
     if otlp is not None and otlp_endpoint is not None:
         for processor in otlp:
             processor.force_flush()
             processor.shutdown()
-        _send_metrics(otlp_endpoint, metrics)
+        if not _send_metrics(otlp_endpoint, metrics):
+            otlp_error = f"the collector at {otlp_endpoint} did not accept the telemetry"
     path = Path(export) if export is not None else None
     if path is not None:
         _otlp_json.write(path, spans=spans, logs=records, metrics=metrics)
-    return _summarize(broker, spans, records, logs.findings, story, path)
+    summary = _summarize(broker, spans, records, logs.findings, story, path)
+    return dataclasses.replace(summary, otlp_error=otlp_error)

@@ -89,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     console.print("[bold]summary[/]", highlight=False)
     for line in summary.lines():
         console.print(line, highlight=False, markup=False)
+    if summary.otlp_error:  # the run printed above; the export the user asked for did not happen
+        print(f"obskit demo: {summary.otlp_error}", file=sys.stderr)
+        return 1
     if server is not None:
         server.flush()
         trace = f"{server.url}/trace/{summary.interesting_trace_id}"
