@@ -18,6 +18,7 @@ from obskit.demo._transport import (
     Transport,
     open_transport,
 )
+from obskit.errors import PoisonMessage
 from obskit.messaging import adapter_for
 from obskit.testing import BusMessage
 from tests.conftest import require_broker
@@ -163,3 +164,33 @@ def test_the_retried_shipment_over_rabbitmq_carries_the_amqp_attributes() -> Non
     assert retry["obskit.message.attempt"] == 2
     assert str(retry["messaging.rabbitmq.destination.routing_key"]).startswith("obskit-demo")
     assert isinstance(retry["messaging.rabbitmq.message.delivery_tag"], int)
+
+
+@pytest.mark.parametrize("broker", ["memory", "rabbitmq", *BROKERS])
+@pytest.mark.parametrize(
+    ("error", "deliveries"),
+    [(TimeoutError("slow"), 3), (PoisonMessage("undecodable"), 1)],
+    ids=["transient", "poison"],
+)
+def test_every_transport_redelivers_by_the_one_rule(
+    broker: str, error: Exception, deliveries: int
+) -> None:
+    """The ErrorPolicy's decision, as every settling consumer makes it: a transient failure is
+    tried ``max_attempts`` (3) times, a poison message once."""
+    if broker != "memory":
+        require_broker(broker)
+    transport = open_transport(broker)
+    seen: list[BusMessage] = []
+
+    def handler(message: BusMessage) -> None:
+        seen.append(message)
+        raise error
+
+    try:
+        transport.subscribe("work", handler)
+        transport.send(Envelope("work", {"n": 1}, {}, "m-rule"))
+        transport.run_until_idle()
+        assert len(seen) == deliveries
+        assert [m.attempt for m in seen] == list(range(1, deliveries + 1))
+    finally:
+        transport.close()

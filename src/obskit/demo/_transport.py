@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
 from obskit._extras import require
+from obskit._state import STATE
 from obskit.messaging import PikaDelivery, RedisStreamEntry, redis_delivery_counts, redis_entries
 from obskit.messaging._adapter import MessageInfo, adapter_for, register_adapter
+from obskit.messaging._decision import Settle, decide_settlement
 from obskit.messaging._nats import MSG_ID_HEADER
 from obskit.testing import BusMessage, InMemoryBus
 
@@ -118,8 +120,16 @@ class _PollingTransport:
     pass until a whole pass finds none. ``_poll`` and ``_deliver`` are the broker's part."""
 
     _handlers: dict[str, list[Handler]]
+    max_attempts: int
 
     def _poll(self, destination: str) -> Any: ...
+
+    def _retries(self, exc: Exception, attempt: int) -> bool:
+        """The one redelivery rule, as the in-memory bus and every settling consumer decide it:
+        another attempt while the ErrorPolicy calls the failure worth one and the budget lasts."""
+        kind = STATE.settings.error_policy.classify(exc)
+        decision = decide_settlement(kind, attempt, max_attempts=self.max_attempts)
+        return decision.action is Settle.RETRY
 
     def _deliver(self, destination: str, handlers: list[Handler], delivery: Any) -> None: ...
 
@@ -205,8 +215,8 @@ class RabbitTransport(_PollingTransport):
         try:
             for handler in handlers:
                 handler(message)
-        except Exception:
-            requeue = message.attempt < self.max_attempts
+        except Exception as exc:
+            requeue = self._retries(exc, message.attempt)
             self._channel.basic_nack(method.delivery_tag, requeue=requeue)
             return
         self._channel.basic_ack(method.delivery_tag)
@@ -374,8 +384,8 @@ class NatsTransport(_PollingTransport):
         try:
             for handler in handlers:
                 handler(message)
-        except Exception:
-            verdict = Msg.Ack.Nak if attempt < self.max_attempts else Msg.Ack.Term
+        except Exception as exc:
+            verdict = Msg.Ack.Nak if self._retries(exc, attempt) else Msg.Ack.Term
             self._loop.run(self._settle(msg, verdict))
             return
         self._loop.run(self._settle(msg, Msg.Ack.Ack))
@@ -481,8 +491,8 @@ class RedisTransport(_PollingTransport):
         try:
             for handler in handlers:
                 handler(message)
-        except Exception:
-            if attempt < self.max_attempts:
+        except Exception as exc:
+            if self._retries(exc, attempt):
                 return  # left pending: the next pass claims it again
         self._client.xack(entry.stream, self.group, entry.entry_id)
 
