@@ -66,6 +66,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         [
             "tests/messaging/test_consumer.py",
             "tests/messaging/test_consumer_outcomes.py",
+            "tests/messaging/test_consumer_without_sdk.py",
             "tests/messaging/test_context_missing.py",
             "tests/messaging/test_overtaken.py",
             "tests/test_untested_behaviours.py",
