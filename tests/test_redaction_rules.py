@@ -214,7 +214,7 @@ def test_long_urls_are_redacted_the_same_way() -> None:
         ("", ""),
         ("a=1&api_key=z&Pass=x&key=k", "a=1&api_key=[REDACTED]&Pass=[REDACTED]&key=[REDACTED]"),
         ("access%5Ftoken=z", "access%5Ftoken=[REDACTED]"),
-        ("q=Bearer+abcdefghi", "q=Bearer+abcdefghi"),
+        ("q=Bearer+abcdefghi", "q=[REDACTED]"),  # judged decoded: a bearer token
         ("note=ghp_" + "a" * 20, "note=[REDACTED]"),
         ("flag&token=", "flag&token="),
     ],
@@ -237,3 +237,29 @@ def test_query_values_of_sensitive_keys_are_redacted(query: str, expected: str) 
 )
 def test_captured_headers(name: str, value: str, shown: str) -> None:
     assert header_value(name, value) == shown
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "n=password%3Dabcdefgh&page=2",
+        "q=token%3Dghp_16C7e42F292c6912E7710c838347Ae178B4a&page=2",
+        "q=Authorization%3A+Bearer+eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    ],
+)
+def test_an_encoded_secret_in_a_query_value_is_redacted(query: str) -> None:
+    from urllib.parse import unquote_plus
+
+    from obskit.http._http_redaction import redact_query
+
+    redacted = redact_query(query)
+    assert redacted.startswith(query.split("=")[0] + "=[REDACTED]")
+    assert redacted.endswith("&page=2") or "&" not in query
+    secret = unquote_plus(query.split("=", 1)[1].split("&")[0])
+    assert secret not in unquote_plus(redacted)
+
+
+def test_an_ordinary_encoded_query_value_is_kept() -> None:
+    from obskit.http._http_redaction import redact_query
+
+    assert redact_query("q=hello+world&x=%41") == "q=hello+world&x=%41"

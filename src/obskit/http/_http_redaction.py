@@ -68,9 +68,18 @@ def _query(redactor: Redactor, query: str) -> str:
     for index, part in enumerate(parts):
         key, sep, value = part.partition("=")
         if sep and value:
-            sensitive = _key_is_sensitive(redactor, key)
+            sensitive = _key_is_sensitive(redactor, key) or _hides_a_secret(redactor, value)
             parts[index] = f"{key}={REDACTED_VALUE}" if sensitive else redactor.scrub(part)
     return "&".join(parts)
+
+
+def _hides_a_secret(redactor: Redactor, value: str) -> bool:
+    """A percent- or plus-encoded value (``password%3Dhunter22``) is judged decoded: the
+    scrubber reads text, and an encoded secret must not pass it in disguise."""
+    if "%" not in value and "+" not in value:
+        return False
+    decoded = unquote_plus(value)
+    return redactor.scrub(decoded) != decoded
 
 
 @functools.lru_cache(maxsize=1024)
