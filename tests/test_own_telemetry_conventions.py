@@ -98,3 +98,21 @@ def test_every_attribute_obskit_emits_is_registered_and_valid(telemetry: Capture
         if finding.level >= Level.IMPROVEMENT
     ]
     assert problems == []
+
+
+def test_obskit_lint_is_clean_on_obskits_own_source() -> None:
+    """obskit dogfoods its lint: its own source passes with its own [tool.obskit] settings."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "obskit.cli", "lint", "src/"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert " 0 violation, 0 improvement" in result.stdout + result.stderr
