@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,8 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -73,40 +69,6 @@ def serve_process(*args: str) -> Iterator[dict[str, str]]:
         assert process.stderr is not None
         process.stderr.close()
         process.stdout.close()  # type: ignore[union-attr]
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
-    if found is None:
-        message = "chromium is not installed (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
-def browse(profile: Path, *args: str) -> str:
-    """Headless Chromium with a throwaway profile; returns what it printed (``--dump-dom``)."""
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ]
-    profile.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [chromium(), *flags, *args], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
 
 
 def wait_for(predicate: Any, timeout: float = 20.0) -> None:

@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.serve.conftest import ARTIFACTS, browse, get_json, serve_process, status_of, wait_for
+from tests.serve.conftest import ARTIFACTS, get_json, serve_process, status_of, wait_for
+from tests.support.chromium import browse
 
 SERVICE = Path(__file__).with_name("shop_service.py")
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,36 +19,9 @@ import pytest
 
 from obskit.demo import run_demo
 from obskit.view import _otlp_json
+from tests.support.chromium import browse
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,900",
-]
-
-
-def _chromium() -> str:
-    found = next(
-        (
-            p
-            for p in ("/usr/bin/chromium", shutil.which("chromium") or "")
-            if p and Path(p).exists()
-        ),
-        None,
-    )
-    if found is None:
-        message = "chromium is not installed (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -69,17 +40,8 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]
     yield export, out
 
 
-def _browse(chromium: str, tmp_path: Path, *args: str) -> str:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+def _browse(tmp_path: Path, *args: str) -> str:
+    return browse(tmp_path / "profile", *args, window="1400,900")
 
 
 def _pre(dom: str, element_id: str) -> str:
@@ -96,9 +58,8 @@ def test_page_is_self_contained(page: tuple[Path, Path]) -> None:
 
 
 def test_rendered_bars_clicks_and_screenshot(page: tuple[Path, Path], tmp_path: Path) -> None:
-    chromium = _chromium()
     export, out = page
-    dom = _browse(chromium, tmp_path, "--dump-dom", f"{out.as_uri()}#selftest")
+    dom = _browse(tmp_path, "--dump-dom", f"{out.as_uri()}#selftest")
     measured = json.loads(_pre(dom, "measured"))
     telemetry = _otlp_json.load(export)
     trace_ids = {s.trace_id for s in telemetry.spans if s.span_id == measured["bars"][0]["span_id"]}
@@ -122,6 +83,6 @@ def test_rendered_bars_clicks_and_screenshot(page: tuple[Path, Path], tmp_path: 
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "demo-trace.png"
     screenshot.unlink(missing_ok=True)
-    _browse(chromium, tmp_path, f"--screenshot={screenshot}", f"{out.as_uri()}#selftest")
+    _browse(tmp_path, f"--screenshot={screenshot}", f"{out.as_uri()}#selftest")
     assert screenshot.stat().st_size > 10_000
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
