@@ -11,10 +11,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("celery")
-
 from tests.conftest import require_broker
 from tests.support.otlp_receiver import http_receiver
 

@@ -6,11 +6,10 @@ import asyncio
 import json
 from typing import Any
 
+import django
 import httpx
 import pytest
-
-django = pytest.importorskip("django")
-from django.conf import settings  # noqa: E402
+from django.conf import settings
 
 if not settings.configured:
     settings.configure(
@@ -24,17 +23,17 @@ if not settings.configured:
     )
     django.setup()
 
-from django.core.asgi import get_asgi_application  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpRequest, JsonResponse  # noqa: E402
-from django.test import AsyncClient, Client  # noqa: E402
-from django.urls import path  # noqa: E402
-from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
-from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
+from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
+from django.http import HttpRequest, JsonResponse
+from django.test import AsyncClient, Client
+from django.urls import path
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
 
-from obskit.errors import BusinessRuleViolation  # noqa: E402
-from obskit.testing import Captured  # noqa: E402
-from tests.http.servers import UvicornThread, WerkzeugThread, wait_for  # noqa: E402
+from obskit.errors import BusinessRuleViolation
+from obskit.testing import Captured
+from tests.http.servers import UvicornThread, WerkzeugThread, wait_for
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import celery
 import pytest
+from celery.contrib.testing.worker import start_worker
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
 
-celery = pytest.importorskip("celery")
-from celery.contrib.testing.worker import start_worker  # noqa: E402
-from opentelemetry import trace  # noqa: E402
-from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
-from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
-
-from obskit.errors import BusinessRuleViolation, PoisonMessage  # noqa: E402
-from obskit.tasks import instrument_celery  # noqa: E402
-from obskit.testing import Captured  # noqa: E402
-from tests.conftest import require_broker  # noqa: E402
-from tests.tasks.conftest import unique, wait_for_spans  # noqa: E402
+from obskit.errors import BusinessRuleViolation, PoisonMessage
+from obskit.tasks import instrument_celery
+from obskit.testing import Captured
+from tests.conftest import require_broker
+from tests.tasks.conftest import unique, wait_for_spans
 
 BROKERS = {
     "redis": "redis://127.0.0.1:6379/3",

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import dramatiq
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
 
-dramatiq = pytest.importorskip("dramatiq")
-from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
-from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
-
-from obskit.errors import BusinessRuleViolation, PoisonMessage  # noqa: E402
-from obskit.tasks import instrument_dramatiq  # noqa: E402
-from obskit.testing import Captured  # noqa: E402
-from tests.conftest import require_broker  # noqa: E402
-from tests.tasks.conftest import unique, wait_for_spans  # noqa: E402
+from obskit.errors import BusinessRuleViolation, PoisonMessage
+from obskit.tasks import instrument_dramatiq
+from obskit.testing import Captured
+from tests.conftest import require_broker
+from tests.tasks.conftest import unique, wait_for_spans
 
 
 class OutOfStock(BusinessRuleViolation):

@@ -7,7 +7,7 @@ import pytest
 from obskit.errors import BusinessRuleViolation, ErrorPolicy, PoisonMessage
 from obskit.messaging import Settle
 from obskit.tasks import TaskMessage, TaskRunner
-from obskit.testing import Telemetry
+from obskit.testing import Captured
 
 
 def _message(attempt: int = 1, message_id: str = "t-1") -> TaskMessage:
@@ -16,7 +16,7 @@ def _message(attempt: int = 1, message_id: str = "t-1") -> TaskMessage:
     )
 
 
-def test_the_same_task_delivered_twice_is_flagged_a_duplicate(telemetry: Telemetry) -> None:
+def test_the_same_task_delivered_twice_is_flagged_a_duplicate(telemetry: Captured) -> None:
     runner = TaskRunner("redis")
     runner.run(_message(), lambda: None)
     runner.run(_message(), lambda: None)  # the broker delivered the same task again
@@ -40,7 +40,7 @@ def test_the_same_task_delivered_twice_is_flagged_a_duplicate(telemetry: Telemet
     ],
 )
 def test_decisions_follow_the_policy_and_the_budget(
-    error: Exception, attempt: int, expected: Settle | None, telemetry: Telemetry
+    error: Exception, attempt: int, expected: Settle | None, telemetry: Captured
 ) -> None:
     runner = TaskRunner("redis", errors=ErrorPolicy.extend(max_attempts=3), retry_delay=0)
 
@@ -63,3 +63,18 @@ def test_decisions_follow_the_policy_and_the_budget(
 def test_cancellation_is_never_settled() -> None:
     runner = TaskRunner("redis")
     assert runner.decide(KeyboardInterrupt(), _message()) is None
+
+
+def test_open_sends_are_bounded_and_the_oldest_is_ended_unconfirmed(telemetry: Captured) -> None:
+    from obskit.messaging._producer import start_send
+    from obskit.tasks._runner import OpenSends
+
+    sends = OpenSends(limit=2)
+    for key in ("a", "b", "c"):
+        sending = start_send(f"task.{key}", system="redis", carrier={})
+        assert sending is not None
+        sends.opened(key, sending)
+    assert [s.name for s in telemetry.spans] == ["send task.a"]  # the oldest, never confirmed
+    sends.confirmed("b")
+    sends.confirmed("a")  # already ended: nothing twice
+    assert [s.name for s in telemetry.spans] == ["send task.a", "send task.b"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,10 +20,10 @@ from opentelemetry import context as context_api
 from obskit._extras import require
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._decision import Settle
-from obskit.messaging._producer import Sending, start_send
+from obskit.messaging._producer import start_send
 from obskit.messaging._settling import failure_headers
 from obskit.propagation import extract
-from obskit.tasks._runner import TaskMessage, TaskRunner
+from obskit.tasks._runner import OpenSends, TaskMessage, TaskRunner
 
 __all__ = ["instrument_celery"]
 
@@ -32,7 +31,6 @@ _log = logging.getLogger("obskit.tasks")
 
 #: headers obskit reads back from ``task.request`` (W3C context and the send time)
 _CONTEXT_HEADERS = ("traceparent", "tracestate", "baggage", "obskit-sent-at")
-_OPEN_PUBLISHES = 1024  # enqueue spans whose publish has not finished (bounded)
 
 #: where a dead-lettered task waits, beside its queue (as obskit's other brokers name it)
 DEAD_LETTER_SUFFIX = ".dead-letter"
@@ -84,8 +82,7 @@ class _Publishes:
     def __init__(self) -> None:
         #: instrumented apps and their messaging system; an app that goes away drops out
         self.apps: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-        self._open: OrderedDict[tuple[int, str], Sending] = OrderedDict()
-        self._lock = threading.Lock()
+        self.open = OpenSends()
 
     def system(self, task_name: str) -> str | None:
         """The system of the instrumented app that registered ``task_name``, if any."""
@@ -106,7 +103,7 @@ class _Publishes:
         try:
             sending = start_send(name, system=system, carrier=headers)
             if sending is not None:
-                self._remember((threading.get_ident(), str(headers.get("id"))), sending)
+                self.open.opened((threading.get_ident(), str(headers.get("id"))), sending)
         except Exception:
             _log.warning("obskit: could not trace a Celery enqueue", exc_info=True)
         finally:
@@ -114,21 +111,8 @@ class _Publishes:
                 context_api.detach(token)
 
     def after(self, headers: Any = None, **_: Any) -> None:
-        if not isinstance(headers, dict):
-            return
-        with self._lock:
-            sending = self._open.pop((threading.get_ident(), str(headers.get("id"))), None)
-        if sending is not None:
-            sending.end()
-
-    def _remember(self, key: tuple[int, str], sending: Sending) -> None:
-        with self._lock:
-            self._open[key] = sending
-            stale = []
-            while len(self._open) > _OPEN_PUBLISHES:  # a publish that failed never reports back
-                stale.append(self._open.popitem(last=False)[1])
-        for old in stale:
-            old.end("publish_unconfirmed")
+        if isinstance(headers, dict):
+            self.open.confirmed((threading.get_ident(), str(headers.get("id"))))
 
 
 _PUBLISHES = _Publishes()

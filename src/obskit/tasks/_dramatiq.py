@@ -13,21 +13,19 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections import OrderedDict
 from typing import Any
 
 from obskit._extras import require
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._decision import Settle
-from obskit.messaging._producer import Sending, start_send
-from obskit.tasks._runner import TaskMessage, TaskRunner
+from obskit.messaging._producer import start_send
+from obskit.tasks._runner import OpenSends, TaskMessage, TaskRunner
 
 __all__ = ["instrument_dramatiq"]
 
 _log = logging.getLogger("obskit.tasks")
 
 HEADERS_OPTION = "obskit_headers"
-_OPEN_ENQUEUES = 1024
 
 
 def instrument_dramatiq(
@@ -64,8 +62,8 @@ def _middleware_class() -> type:
         def __init__(self, runner: TaskRunner) -> None:
             self.runner = runner
             self.current = threading.local()  # the message a worker thread is running
-            #: sends between before_enqueue and after_enqueue (same thread), by message id
-            self._open: OrderedDict[str, Sending] = OrderedDict()
+            #: sends between before_enqueue and after_enqueue, by message id
+            self.open = OpenSends()
 
         def after_declare_actor(self, broker: Any, actor: Any) -> None:
             if getattr(actor.fn, "_obskit_run", False):
@@ -90,16 +88,12 @@ def _middleware_class() -> type:
                 sending = start_send(message.actor_name, system=self.runner.system, carrier=carrier)
                 message.options[HEADERS_OPTION] = carrier
                 if sending is not None:
-                    self._open[message.message_id] = sending
-                while len(self._open) > _OPEN_ENQUEUES:
-                    self._open.popitem(last=False)[1].end("publish_unconfirmed")
+                    self.open.opened(message.message_id, sending)
             except Exception:
                 _log.warning("obskit: could not trace a Dramatiq enqueue", exc_info=True)
 
         def after_enqueue(self, broker: Any, message: Any, delay: int) -> None:
-            sending = self._open.pop(message.message_id, None)
-            if sending is not None:
-                sending.end()
+            self.open.confirmed(message.message_id)
 
         def before_process_message(self, broker: Any, message: Any) -> None:
             actor = broker.get_actor(message.actor_name)

@@ -7,7 +7,9 @@ outcome records as a ``@traced.consumer`` handler, from the same code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +19,10 @@ from obskit.errors import ErrorKind, ErrorPolicy, RetryDelay
 from obskit.messaging._adapter import MessageInfo, register_adapter
 from obskit.messaging._consumer import ConsumerOperation
 from obskit.messaging._decision import Settle, SettlementDecision, decide_settlement
+from obskit.messaging._producer import Sending
 from obskit.messaging._settle import consumer_span, record
 
-__all__ = ["TaskMessage", "TaskRunner"]
+__all__ = ["OpenSends", "TaskMessage", "TaskRunner"]
 
 
 @dataclass(slots=True)
@@ -120,3 +123,30 @@ class TaskRunner:
             raise
         record(Settle.ACK.value, requeue=None, span=consumer_span(fallback=False))
         return result
+
+
+class OpenSends:
+    """Enqueue spans between a task queue's before- and after-publish hooks, bounded: a publish
+    that failed never reports back, so the oldest open send is ended (marked unconfirmed) once
+    ``limit`` are open. Hooks of several threads meet here, hence the lock."""
+
+    def __init__(self, limit: int = 1024) -> None:
+        self._limit = limit
+        self._open: OrderedDict[Hashable, Sending] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def opened(self, key: Hashable, sending: Sending) -> None:
+        with self._lock:
+            self._open[key] = sending
+            stale = [
+                self._open.popitem(last=False)[1]
+                for _ in range(max(0, len(self._open) - self._limit))
+            ]
+        for old in stale:
+            old.end("publish_unconfirmed")
+
+    def confirmed(self, key: Hashable) -> None:
+        with self._lock:
+            sending = self._open.pop(key, None)
+        if sending is not None:
+            sending.end()
