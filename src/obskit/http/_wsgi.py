@@ -116,7 +116,6 @@ class WSGIMiddleware:
         if request is None:
             return self.app(environ, start_response)
         environ[ENVIRON_EXCHANGE] = request
-        environ[n.ENVIRON_SPAN_CONTEXT] = request.span.get_span_context()
         attached = context_api.attach(request.context)
         try:
             body = self.app(environ, request.start_response)
@@ -196,6 +195,8 @@ class _Request(ServerExchange):
             metric_attributes[n.NETWORK_PROTOCOL_VERSION] = version
         super().__init__(span, method, metric_attributes, policy)
         self.context = trace.set_span_in_context(span, parent)
+        # for the server's access line (gunicorn writes it after the exchange may have ended)
+        environ[n.ENVIRON_SPAN_CONTEXT] = span.get_span_context()
 
     def start_response(
         self,
