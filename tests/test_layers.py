@@ -19,7 +19,7 @@ PACKAGE = Path(obskit.__file__).parent
 RANKS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     # the vocabulary: names, words, the mode type and a lock that survives fork
     (0, "vocabulary", ("obskit._semconv_names", "obskit._sensitive", "obskit._modes",
-                       "obskit._forksafe", "obskit._extras")),
+                       "obskit._forksafe", "obskit._extras", "obskit._lazy")),
     # the bottom: no state, no telemetry of their own
     (1, "errors", ("obskit.errors",)),
     (1, "conventions", ("obskit.conventions",)),

@@ -11,9 +11,9 @@ structlog (and the rich it pulls in), YAML and the broker adapters stay out of a
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
 
+from obskit._lazy import lazy_names as _lazy_names
 from obskit.errors import BusinessRuleViolation, ErrorKind, ErrorPolicy
 
 if _typing.TYPE_CHECKING:
@@ -53,14 +53,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'obskit' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_names("obskit", _LAZY, globals(), __all__)

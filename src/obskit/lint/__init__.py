@@ -10,8 +10,9 @@ Names load their module on first use: a pre-commit run of ``obskit lint`` import
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
+
+from obskit._lazy import lazy_names as _lazy_names
 
 if _typing.TYPE_CHECKING:
     from obskit.lint._check import CheckResult, check_files, observations
@@ -66,14 +67,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'obskit.lint' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_names("obskit.lint", _LAZY, globals(), __all__)
