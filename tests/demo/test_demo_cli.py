@@ -17,7 +17,7 @@ SUMMARY = [
     "services:    3 (shop-api, inventory, shipping) over {broker}",
     "traces:      6",
     "spans:       41 (2 with error status)",
-    "logs:        20",
+    "logs:        21",
     "outcomes:    6 orders: 5 shipped, 1 rejected (business rule)",
     "messages:    1 retried (transient), 1 late, 1 out of order",
     "conventions: 1 finding(s), 1 fixed",

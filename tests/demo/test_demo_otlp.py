@@ -26,7 +26,8 @@ def test_otlp_export_groups_spans_by_service() -> None:
         spans_by_service = Counter(resource["service.name"] for resource, _ in received.spans())
         assert set(spans_by_service) == {"shop-api", "inventory", "shipping"}
         assert sum(spans_by_service.values()) == 41
-        assert len(received.log_records()) == 20  # 18 from the shop, 2 consumer outcome lines
+        # 18 from the shop, 2 consumer outcome lines, 1 convention finding
+        assert len(received.log_records()) == 21
         assert "messaging.process.duration" in received.metric_names()
 
 

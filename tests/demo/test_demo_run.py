@@ -30,7 +30,7 @@ def _consumers(summary: DemoSummary, destination: str, order_id: str) -> list[Re
 
 def test_counts(summary: DemoSummary) -> None:
     assert summary.services == ("shop-api", "inventory", "shipping")
-    assert (summary.traces, summary.orders, summary.spans, summary.logs) == (6, 6, 41, 20)
+    assert (summary.traces, summary.orders, summary.spans, summary.logs) == (6, 6, 41, 21)
     assert (summary.shipped, summary.rejected, summary.retried) == (5, 1, 1)
     assert (summary.late, summary.out_of_order, summary.errors) == (1, 1, 2)
 
@@ -101,6 +101,17 @@ def test_convention_finding_is_reported_once_and_fixed(summary: DemoSummary) -> 
         attributes = record.log_record.attributes or {}
         # fixed to the log key, then exported under the canonical attribute name
         assert "orderId" not in attributes and attributes["app.order.id"].startswith("ord-")
+    # reported as any service reports it: one warning record, beside the event that caused it
+    (warning,) = [r for r in summary.log_data if r.log_record.body == "obskit.convention.finding"]
+    assert warning.log_record.span_id in {r.log_record.span_id for r in prepared}
+    assert (warning.log_record.attributes or {})["service.name"] == "shipping"
+
+
+def test_the_shop_logs_through_obskits_public_logger(summary: DemoSummary) -> None:
+    scopes = {r.instrumentation_scope.name for r in summary.log_data if r.instrumentation_scope}
+    assert scopes == {"obskit.demo", "obskit.messaging", "obskit"}
+    (refused,) = [r for r in summary.log_data if r.log_record.body == "stock_insufficient"]
+    assert refused.log_record.severity_text == "WARNING"
 
 
 def test_logs_belong_to_the_span_that_wrote_them(summary: DemoSummary) -> None:

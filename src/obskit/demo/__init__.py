@@ -23,7 +23,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from obskit import _semconv_names as sc
 from obskit import _setup, _state
 from obskit.conventions import BUILTIN_CONVENTIONS, Registry, load_registry
-from obskit.demo._logs import ConventionFinding, ShopLogs
+from obskit.demo._logs import ConventionFinding, findings
 from obskit.demo._services import (
     ServiceNameProcessor,
     ServiceResourceLogExporter,
@@ -193,16 +193,18 @@ def run_demo(
     ``broker`` is ``memory`` (no set-up) or a real broker on this machine (``rabbitmq``,
     ``nats`` or ``redis``); ``export`` writes OTLP/JSON lines; ``otlp_endpoint`` (an OTLP/HTTP
     base URL) sends spans, logs and metrics to a collector, one resource per service.
+    The shop logs through ``obskit.get_logger``: lines go where obskit's logging output
+    says. Unless ``configure()`` named conventions, ``registry`` (obskit's and the shop's
+    ``app.*`` names) in ``fix`` mode is in force for this run only.
     """
     from obskit.testing import capture
 
     transport = open_transport(broker, broker_url)
-    registry = registry or load_registry(BUILTIN_CONVENTIONS, CONVENTIONS)
-    logs = ShopLogs(registry)
     previous = _state.STATE.settings
     if previous.conventions is None and previous.registry is None:
-        # the shop's app.* names are the demo's own: in force for this run only
-        _state.update_settings(dataclasses.replace(previous, registry=registry))
+        registry = registry or load_registry(BUILTIN_CONVENTIONS, CONVENTIONS)
+        _state.update_settings(dataclasses.replace(previous, registry=registry, mode="fix"))
+    mode = _state.STATE.settings.mode
     span_fanout, log_fanout = _setup.attach_sinks()
     stamp = ServiceNameProcessor()
     otlp = _otlp_processors(otlp_endpoint) if otlp_endpoint else None
@@ -214,7 +216,7 @@ def run_demo(
                 span_fanout.targets.add(otlp[0])
                 log_fanout.targets.add(otlp[1])
             try:
-                story = asyncio.run(scenario(Shop(transport, logs)))
+                story = asyncio.run(scenario(Shop(transport)))
             finally:
                 span_fanout.targets.remove(stamp)
                 log_fanout.targets.remove(stamp)
@@ -236,5 +238,5 @@ def run_demo(
     path = Path(export) if export is not None else None
     if path is not None:
         _otlp_json.write(path, spans=spans, logs=records, metrics=metrics)
-    summary = _summarize(broker, spans, records, logs.findings, story, path)
+    summary = _summarize(broker, spans, records, findings(records, mode), story, path)
     return dataclasses.replace(summary, otlp_error=otlp_error)

@@ -1,36 +1,33 @@
-"""The shop's log pipeline: structlog events, trace context, the convention validator, OTel logs.
+"""The shop's logs: obskit's public logger and chain, exactly as a service uses them.
 
-The chain is built here, per demo run, instead of reconfiguring structlog globally: running the
-demo inside a test (or a host application) leaves the host's logging alone. Each event gets the
-current trace context, passes the convention validator in ``fix`` mode (``orderId`` becomes
-``order_id``; each distinct problem is reported once), and becomes an OpenTelemetry log record
-linked to the current span, so the viewer can show it under the span that wrote it.
+The shop logs through ``obskit.get_logger``, so every event runs the chain in force: the current
+trace context, the convention validator (the demo runs in ``fix`` mode: ``orderId`` becomes
+``order_id``), redaction, and the bridge that makes it an OpenTelemetry log record under the span
+that wrote it. Where the lines go is obskit's logging output (``obskit demo`` sends them to a
+buffer: the waterfall shows each record under its span). A naming problem is reported the way any
+service sees it, once, as an ``obskit.convention.finding`` warning (itself a record); the summary
+reads the findings back from those records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Final
 
-import structlog
-from opentelemetry._logs import SeverityNumber
-from structlog.typing import Processor
+from opentelemetry.sdk._logs import ReadableLogRecord
 
-from obskit.conventions import Finding, Registry
-from obskit.demo._services import current_service
-from obskit.logging import ConventionValidator, OTelLogBridge, add_trace_context
+from obskit._modes import Mode
+from obskit.view._otlp_json import SERVICE_ATTRIBUTE
 
-__all__ = ["ConventionFinding", "ShopLogs"]
+__all__ = ["FINDING_EVENT", "LOGGER", "ConventionFinding", "findings"]
 
-_SEVERITY = {
-    "debug": SeverityNumber.DEBUG,
-    "info": SeverityNumber.INFO,
-    "warning": SeverityNumber.WARN,
-    "warn": SeverityNumber.WARN,
-    "error": SeverityNumber.ERROR,
-    "critical": SeverityNumber.FATAL,
-}
-_RESERVED = frozenset({"event", "trace_id", "span_id", "trace_flags", "level", "timestamp"})
+#: the shop's logger name, and so the instrumentation scope of its records
+LOGGER: Final = "obskit.demo"
+#: the warning obskit's validator logs for each distinct naming problem
+FINDING_EVENT: Final = "obskit.convention.finding"
+#: codes where the key is another spelling of a registered name: ``fix`` renames it
+_RENAMED: Final = frozenset({"near_duplicate", "deprecated"})
 
 
 @dataclass(frozen=True)
@@ -40,47 +37,25 @@ class ConventionFinding:
     service: str
     key: str
     code: str
-    message: str
     fixed_to: str | None
 
 
-class ShopLogs:
-    """Loggers for the shop's services, sharing one validator (and so one set of findings).
-
-    The validator is obskit's ``ConventionValidator`` in ``fix`` mode, reporting into this
-    object; the bridge is obskit's, so records carry the canonical attribute names.
-    """
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        self._findings: list[ConventionFinding] = []
-        self._processors: list[Processor] = [
-            add_trace_context,
-            ConventionValidator(registry, "fix", report=self._record),
-            OTelLogBridge(registry, scope="obskit.demo"),
-        ]
-
-    def _record(self, finding: Finding, kind: str) -> None:
-        renamed = finding.code in ("near_duplicate", "deprecated") and finding.suggestion
-        self._findings.append(
+def findings(records: Iterable[ReadableLogRecord], mode: Mode) -> list[ConventionFinding]:
+    """The validator's warnings among ``records``, with the service that logged the bad key."""
+    found = []
+    for record in records:
+        if record.log_record.body != FINDING_EVENT:
+            continue
+        attributes = record.log_record.attributes or {}
+        code = str(attributes.get("obskit.convention.finding.code", ""))
+        suggestion = attributes.get("obskit.convention.finding.suggestion")
+        renamed = mode == "fix" and code in _RENAMED and isinstance(suggestion, str)
+        found.append(
             ConventionFinding(
-                current_service() or "unknown",
-                finding.name,
-                finding.code,
-                finding.message,
-                self.registry.log_key(finding.suggestion)
-                if renamed and finding.suggestion
-                else None,
+                str(attributes.get(SERVICE_ATTRIBUTE, "unknown")),
+                str(attributes.get("obskit.convention.finding.name", "")),
+                code,
+                str(suggestion) if renamed else None,
             )
         )
-
-    @property
-    def findings(self) -> list[ConventionFinding]:
-        return list(self._findings)
-
-    def logger(self) -> Any:
-        return structlog.wrap_logger(
-            structlog.ReturnLogger(),
-            processors=self._processors,
-            wrapper_class=structlog.BoundLogger,
-        )
+    return found

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from obskit import _semconv_names as sc
-from obskit import publishing, traced
+from obskit import get_logger, publishing, traced
 from obskit.demo._http import ASGIApp, Message, Receive, Scope, Send, ServiceApp, call, instrument
-from obskit.demo._logs import ShopLogs
+from obskit.demo._logs import LOGGER
 from obskit.demo._services import in_service
 from obskit.demo._transport import Envelope, Transport
 from obskit.errors import BusinessRuleViolation, TransientError
@@ -50,9 +50,9 @@ def _order_id(message: BusMessage) -> dict[str, Any]:
 class Shop:
     """Three services wired to one transport; state is per instance (one demo run)."""
 
-    def __init__(self, transport: Transport, logs: ShopLogs) -> None:
+    def __init__(self, transport: Transport) -> None:
         self.transport = transport
-        self.log = logs.logger()
+        self.log = get_logger(LOGGER)
         self.stock = {"SKU-RED-MUG": 10, "SKU-BLUE-MUG": 1, "SKU-TEAPOT": 5}
         #: how many carrier bookings time out next (the transient failure)
         self.carrier_timeouts = 0
