@@ -10,7 +10,9 @@ import socket
 
 import pytest
 
-pytest_plugins = ("pytester",)  # tests of the obskit pytest plugin run an inner session
+#: pytester: tests of the obskit pytest plugin run an inner session; brokers: the one broker
+#: round-trip helper every broker test uses
+pytest_plugins = ("pytester", "tests.support.brokers")
 
 BROKER_PORTS = {"rabbitmq": 5672, "nats": 4222, "redis": 6379, "mqtt": 1883}
 

@@ -8,50 +8,33 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 import structlog
-from opentelemetry.trace import SpanKind
 from structlog.typing import EventDict
-from tests.conftest import require_broker
-from tests.messaging.conftest import trace_hex, unique
+from tests.support.brokers import messaging_attributes, mqtt_subscriber, round_trip, trace_hex
 
 import obskit
 from obskit.messaging import mqtt_properties
-from obskit.testing import assert_parent, capture
+from obskit.testing import capture
 
 pytestmark = pytest.mark.broker
 
 
 def test_mqtt_v5_subscriber_continues_the_producer_trace(handler_logs: list[EventDict]) -> None:
-    require_broker("mqtt")
-    topic = f"obskit/test/{unique('mqtt')}"
-    subscribed, received = threading.Event(), threading.Event()
+    received = threading.Event()
 
     @obskit.traced.consumer("sensors", system="mqtt")
     def on_message(client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
         structlog.get_logger().info("reading_received", topic=message.topic)
         received.set()
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.on_message = on_message
-    client.on_subscribe = lambda *args: subscribed.set()
-    client.connect("127.0.0.1", 1883, keepalive=10)
-    client.loop_start()
-    try:
-        with capture() as tel:
-            client.subscribe(topic, qos=1)
-            assert subscribed.wait(5)
-            with obskit.publishing("sensors", system="mqtt") as headers:
-                info = client.publish(topic, b"21.5", qos=1, properties=mqtt_properties(headers))
-            info.wait_for_publish(5)
-            assert received.wait(5)
-    finally:
-        client.loop_stop()
-        client.disconnect()
+    with mqtt_subscriber(on_message) as (client, topic), capture() as tel:
+        with obskit.publishing("sensors", system="mqtt") as headers:
+            info = client.publish(topic, b"21.5", qos=1, properties=mqtt_properties(headers))
+        info.wait_for_publish(5)
+        assert received.wait(5)
 
-    producer = tel.span("send sensors", SpanKind.PRODUCER)
-    consumer = tel.span("process sensors", SpanKind.CONSUMER)
-    assert_parent(producer, consumer)
+    producer, (consumer,) = round_trip(tel, "sensors")
     attributes = dict(consumer.attributes or {})
-    assert {k: v for k, v in attributes.items() if k.startswith("messaging.")} == {
+    assert messaging_attributes(consumer) == {
         "messaging.system": "mqtt",
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",

@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import nats
 import pytest
 import structlog
 from nats.aio.msg import Msg
 from opentelemetry.trace import SpanKind
 from structlog.typing import EventDict
-from tests.conftest import require_broker
-from tests.messaging.conftest import trace_hex, unique
+from tests.support.brokers import JetStream, messaging_attributes, round_trip, trace_hex, unique
 
 import obskit
 from obskit.messaging import settled
-from obskit.testing import assert_linked, assert_parent, capture
+from obskit.testing import assert_linked, capture
 
 pytestmark = pytest.mark.broker
 
 
-@pytest.fixture
-async def nc() -> AsyncIterator[Any]:
-    require_broker("nats")
-    client = await nats.connect(
-        "nats://127.0.0.1:4222", connect_timeout=2, max_reconnect_attempts=0
-    )
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
 async def test_core_subscriber_continues_the_producer_trace(
-    nc: Any, handler_logs: list[EventDict]
+    nats_client: Any, handler_logs: list[EventDict]
 ) -> None:
     subject = unique("core").replace("-", "_")
     done = asyncio.Event()
@@ -46,16 +31,14 @@ async def test_core_subscriber_continues_the_producer_trace(
         done.set()
 
     with capture() as tel:
-        await nc.subscribe(subject, cb=handle)
+        await nats_client.subscribe(subject, cb=handle)
         with obskit.publishing(subject, system="nats", headers={"Nats-Msg-Id": "r-1"}) as headers:
-            await nc.publish(subject, b"21.5", headers=headers)
+            await nats_client.publish(subject, b"21.5", headers=headers)
         await asyncio.wait_for(done.wait(), 5)
 
-    producer = tel.span(f"send {subject}", SpanKind.PRODUCER)
-    consumer = tel.span(f"process {subject}", SpanKind.CONSUMER)
-    assert_parent(producer, consumer)
+    producer, (consumer,) = round_trip(tel, subject)
     attributes = dict(consumer.attributes or {})
-    assert {k: v for k, v in attributes.items() if k.startswith("messaging.")} == {
+    assert messaging_attributes(consumer) == {
         "messaging.system": "nats",
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",
@@ -68,23 +51,7 @@ async def test_core_subscriber_continues_the_producer_trace(
     assert event["trace_id"] == trace_hex(producer)
 
 
-@pytest.fixture
-async def stream(nc: Any) -> AsyncIterator[tuple[Any, str, str]]:
-    js = nc.jetstream(timeout=5)
-    name = unique("stream").replace("-", "_").upper()
-    subject = f"{name.lower()}.orders"
-    await js.add_stream(name=name, subjects=[subject])
-    try:
-        yield js, name, subject
-    finally:
-        await js.delete_stream(name)
-
-
-async def test_jetstream_nak_is_redelivered_with_its_delivery_count(
-    stream: tuple[Any, str, str],
-) -> None:
-    js, name, subject = stream
-
+async def test_jetstream_nak_is_redelivered_with_its_delivery_count(jetstream: JetStream) -> None:
     @obskit.traced.consumer("orders", system="nats")
     async def handle(msg: Msg) -> None:
         if msg.metadata.num_delivered == 1:
@@ -95,22 +62,17 @@ async def test_jetstream_nak_is_redelivered_with_its_delivery_count(
             settled("ack")
 
     with capture() as tel:
-        with obskit.publishing("orders", system="nats") as headers:
-            ack = await js.publish(subject, b"order-1", headers=headers)
-        subscription = await js.pull_subscribe(subject, durable="workers")
+        ack, _headers = await jetstream.publish(destination="orders")
+        subscription = await jetstream.subscribe("workers")
         for _ in range(2):
             (msg,) = await subscription.fetch(1, timeout=5)
             await handle(msg)
 
-    producer = tel.span("send orders", SpanKind.PRODUCER)
-    first, second = sorted(
-        tel.find_spans("process orders", SpanKind.CONSUMER), key=lambda s: s.start_time or 0
-    )
+    _producer, (first, second) = round_trip(tel, "orders")
     for span, attempt, settlement in ((first, 1, "requeue"), (second, 2, "ack")):
-        assert_parent(producer, span)
         attributes = dict(span.attributes or {})
         assert attributes["messaging.destination.name"] == "orders"
-        assert attributes["messaging.message.id"] == f"{name}:{ack.seq}"
+        assert attributes["messaging.message.id"] == f"{jetstream.name}:{ack.seq}"
         assert attributes["messaging.consumer.group.name"] == "workers"
         assert attributes["obskit.message.attempt"] == attempt
         assert attributes["obskit.message.redelivered"] is (attempt > 1)
@@ -118,9 +80,7 @@ async def test_jetstream_nak_is_redelivered_with_its_delivery_count(
         assert 0 <= attributes["obskit.message.age"] < 5
 
 
-async def test_batch_consumer_links_every_message(stream: tuple[Any, str, str]) -> None:
-    js, _name, subject = stream
-
+async def test_batch_consumer_links_every_message(jetstream: JetStream) -> None:
     @obskit.traced.batch_consumer("orders", system="nats")
     async def handle_batch(msgs: list[Msg]) -> None:
         for msg in msgs:
@@ -128,9 +88,8 @@ async def test_batch_consumer_links_every_message(stream: tuple[Any, str, str]) 
 
     with capture() as tel:
         for number in range(3):
-            with obskit.publishing("orders", system="nats") as headers:
-                await js.publish(subject, f"order-{number}".encode(), headers=headers)
-        subscription = await js.pull_subscribe(subject, durable="batch")
+            await jetstream.publish(f"order-{number}".encode(), destination="orders")
+        subscription = await jetstream.subscribe("batch")
         msgs = await subscription.fetch(3, timeout=5)
         assert len(msgs) == 3
         await handle_batch(msgs)

@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-import redis
 import structlog
-from opentelemetry.trace import SpanKind
 from structlog.typing import EventDict
-from tests.conftest import require_broker
-from tests.messaging.conftest import trace_hex, unique
+from tests.support.brokers import GROUP, RedisStream, messaging_attributes, round_trip, trace_hex
 
 import obskit
 from obskit.messaging import RedisStreamEntry, redis_delivery_counts, redis_entries, settled
-from obskit.testing import assert_parent, capture
+from obskit.testing import capture
 
 pytestmark = pytest.mark.broker
 
-GROUP = "billing"
-
-
-@pytest.fixture
-def stream() -> Iterator[tuple[Any, str]]:
-    require_broker("redis")
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=5)
-    name = unique("stream")
-    client.xgroup_create(name, GROUP, id="0", mkstream=True)
-    try:
-        yield client, name
-    finally:
-        client.delete(name)
-        client.close()
-
 
 def test_stream_consumer_continues_the_producer_trace(
-    stream: tuple[Any, str], handler_logs: list[EventDict]
+    redis_stream: Callable[..., RedisStream], handler_logs: list[EventDict]
 ) -> None:
-    client, name = stream
+    stream = redis_stream()
+    client, name = stream.client, stream.name
 
     @obskit.traced.consumer(name, system="redis", consumer_group=GROUP)
     def handle(entry: RedisStreamEntry) -> None:
@@ -47,17 +29,13 @@ def test_stream_consumer_continues_the_producer_trace(
         settled("ack")
 
     with capture() as tel:
-        with obskit.publishing(name, system="redis", headers={"body": "order-1"}) as fields:
-            entry_id = client.xadd(name, fields).decode()
-        reply = client.xreadgroup(GROUP, "worker-1", {name: ">"}, count=10, block=2000)
-        for entry in redis_entries(reply, group=GROUP, consumer="worker-1"):
+        entry_id = stream.publish()[0].decode()
+        for entry in stream.read():
             handle(entry)
 
-    producer = tel.span(f"send {name}", SpanKind.PRODUCER)
-    consumer = tel.span(f"process {name}", SpanKind.CONSUMER)
-    assert_parent(producer, consumer)
+    producer, (consumer,) = round_trip(tel, name)
     attributes = dict(consumer.attributes or {})
-    assert {k: v for k, v in attributes.items() if k.startswith("messaging.")} == {
+    assert messaging_attributes(consumer) == {
         "messaging.system": "redis",
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",
@@ -75,18 +53,19 @@ def test_stream_consumer_continues_the_producer_trace(
     assert event["trace_id"] == trace_hex(producer)
 
 
-def test_pending_entry_read_again_shows_its_delivery_count(stream: tuple[Any, str]) -> None:
-    client, name = stream
+def test_pending_entry_read_again_shows_its_delivery_count(
+    redis_stream: Callable[..., RedisStream],
+) -> None:
+    stream = redis_stream()
+    client, name = stream.client, stream.name
 
     @obskit.traced.consumer(name, system="redis", consumer_group=GROUP)
     def handle(entry: RedisStreamEntry) -> None:
         pass  # no XACK: the entry stays pending
 
     with capture() as tel:
-        with obskit.publishing(name, system="redis", headers={"body": "x"}) as fields:
-            client.xadd(name, fields)
-        first = client.xreadgroup(GROUP, "worker-1", {name: ">"}, count=1, block=2000)
-        for entry in redis_entries(first, group=GROUP):
+        stream.publish("x")
+        for entry in stream.read():
             handle(entry)
         again = client.xreadgroup(GROUP, "worker-1", {name: "0"}, count=1)  # pending list
         ids = [entry_id for _stream, items in again for entry_id, _fields in items]
@@ -94,9 +73,6 @@ def test_pending_entry_read_again_shows_its_delivery_count(stream: tuple[Any, st
         for entry in redis_entries(again, group=GROUP, delivery_counts=counts):
             handle(entry)
 
-    producer = tel.span(f"send {name}", SpanKind.PRODUCER)
-    spans = sorted(tel.find_spans(f"process {name}"), key=lambda s: s.start_time or 0)
+    _producer, spans = round_trip(tel, name)
     assert [(s.attributes or {})["obskit.message.attempt"] for s in spans] == [1, 2]
     assert (spans[1].attributes or {})["obskit.message.redelivered"] is True
-    for span in spans:
-        assert_parent(producer, span)

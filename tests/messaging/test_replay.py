@@ -3,65 +3,39 @@ and their original trace, on RabbitMQ, JetStream and Redis."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
-import nats
-import pika
+import aio_pika
 import pytest
-import redis
 from nats.aio.msg import Msg
-from opentelemetry.trace import SpanKind
-from tests.conftest import require_broker
-from tests.messaging.conftest import unique
+from tests.support.brokers import (
+    GROUP,
+    AioRabbit,
+    JetStream,
+    Rabbit,
+    RedisStream,
+    round_trip,
+    settlements,
+)
 
 import obskit
 from obskit.errors import PoisonMessage
-from obskit.messaging import (
-    BROKER_DEAD_LETTER,
-    RedisStreamEntry,
-    pika_properties,
-    redis_entries,
-    replay_dead_letters,
-)
-from obskit.testing import Captured, assert_parent, capture
+from obskit.messaging import BROKER_DEAD_LETTER, RedisStreamEntry, replay_dead_letters
+from obskit.testing import Captured, capture
 
 pytestmark = pytest.mark.broker
 
 
 def attempts(tel: Captured, name: str) -> list[tuple[int, str]]:
-    spans = sorted(
-        tel.find_spans(f"process {name}", SpanKind.CONSUMER), key=lambda s: s.start_time or 0
-    )
-    producer = tel.span(f"send {name}", SpanKind.PRODUCER)
-    for span in spans:
-        assert_parent(producer, span)  # the replay joins the original trace
-    return [
-        (
-            int((s.attributes or {})["obskit.message.attempt"]),  # type: ignore[arg-type]
-            str((s.attributes or {})["obskit.message.settlement"]),
-        )
-        for s in spans
-    ]
-
-
-@pytest.fixture
-def channel() -> Iterator[Any]:
-    require_broker("rabbitmq")
-    connection = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/"))
-    try:
-        yield connection.channel()
-    finally:
-        connection.close()
+    round_trip(tel, name)  # the replay joins the original trace
+    return settlements(tel, name)
 
 
 @pytest.mark.parametrize("broker_dlx", [False, True])
-def test_rabbitmq_replay(channel: Any, broker_dlx: bool) -> None:
-    queue = unique("replay")
+def test_rabbitmq_replay(rabbit: Rabbit, broker_dlx: bool) -> None:
+    queue = rabbit.queue("replay", dead_letter=True, broker_dead_letter=broker_dlx)
     dead_letter = f"{queue}.dead-letter"
-    channel.queue_declare(dead_letter, durable=True)
-    dlx = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead_letter}
-    channel.queue_declare(queue, arguments=dlx if broker_dlx else None)
     broken = [True]
 
     @obskit.traced.consumer(
@@ -74,40 +48,24 @@ def test_rabbitmq_replay(channel: Any, broker_dlx: bool) -> None:
         if broken[0]:
             raise PoisonMessage("schema v2 not deployed yet")
 
-    def receive() -> None:
-        for _ in range(100):
-            method, properties, body = channel.basic_get(queue)
-            if method is not None:
-                on_message(channel, method, properties, body)
-                return
-            channel.connection.sleep(0.02)
-        raise AssertionError("nothing arrived")
-
-    try:
-        with capture() as tel:
-            with obskit.publishing(queue, system="rabbitmq") as headers:
-                channel.basic_publish("", queue, b"order-1", pika_properties(headers))
-            receive()
-            for _ in range(100):  # the broker's own dead-lettering is asynchronous
-                if channel.queue_declare(dead_letter, passive=True).method.message_count:
-                    break
-                channel.connection.sleep(0.02)
-            broken[0] = False  # the fix is deployed
-            assert replay_dead_letters(channel, dead_letter) == 1
-            receive()
-        assert attempts(tel, queue) == [(1, "dead_letter"), (1, "ack")]
-        assert channel.queue_declare(dead_letter, passive=True).method.message_count == 0
-        assert channel.queue_declare(queue, passive=True).method.message_count == 0
-    finally:
-        channel.queue_delete(queue)
-        channel.queue_delete(dead_letter)
+    with capture() as tel:
+        rabbit.publish(queue)
+        on_message(rabbit.channel, *rabbit.get(queue))
+        for _ in range(100):  # the broker's own dead-lettering is asynchronous
+            if rabbit.count(dead_letter):
+                break
+            rabbit.channel.connection.sleep(0.02)
+        broken[0] = False  # the fix is deployed
+        assert replay_dead_letters(rabbit.channel, dead_letter) == 1
+        on_message(rabbit.channel, *rabbit.get(queue))
+    assert attempts(tel, queue) == [(1, "dead_letter"), (1, "ack")]
+    assert rabbit.count(dead_letter) == 0
+    assert rabbit.count(queue) == 0
 
 
-def test_redis_replay() -> None:
-    require_broker("redis")
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=5)
-    name = unique("replay-stream")
-    client.xgroup_create(name, "g", id="0", mkstream=True)
+def test_redis_replay(redis_stream: Callable[..., RedisStream]) -> None:
+    stream = redis_stream("replay-stream")
+    client, name = stream.client, stream.name
     broken = [True]
 
     @obskit.traced.consumer(name, system="redis", settle=True)
@@ -115,59 +73,38 @@ def test_redis_replay() -> None:
         if broken[0]:
             raise PoisonMessage("bad")
 
-    def receive() -> None:
-        reply = client.xreadgroup("g", "w", {name: ">"}, count=1, block=2000)
-        (entry,) = redis_entries(reply, group="g", client=client)
+    with capture() as tel:
+        stream.publish()
+        (entry,) = stream.read(client=client)
         handle(entry)
-
-    try:
-        with capture() as tel:
-            with obskit.publishing(name, system="redis", headers={"body": "order-1"}) as fields:
-                client.xadd(name, fields)
-            receive()
-            broken[0] = False
-            assert replay_dead_letters(client, f"{name}.dead-letter") == 1
-            receive()
-        assert attempts(tel, name) == [(1, "dead_letter"), (1, "ack")]
-        assert client.xlen(f"{name}.dead-letter") == 0
-        assert client.xpending(name, "g")["pending"] == 0
-    finally:
-        client.delete(name, f"{name}.dead-letter")
-        client.close()
+        broken[0] = False
+        assert replay_dead_letters(client, f"{name}.dead-letter") == 1
+        (entry,) = stream.read(client=client)
+        handle(entry)
+    assert attempts(tel, name) == [(1, "dead_letter"), (1, "ack")]
+    assert client.xlen(f"{name}.dead-letter") == 0
+    assert client.xpending(name, GROUP)["pending"] == 0
 
 
-async def test_jetstream_replay() -> None:
-    require_broker("nats")
-    nc = await nats.connect("nats://127.0.0.1:4222", connect_timeout=2, max_reconnect_attempts=0)
-    js = nc.jetstream(timeout=5)
-    stream = unique("replay").replace("-", "_").upper()
-    subject = f"{stream.lower()}.orders"
-    await js.add_stream(name=stream, subjects=[subject])
-    await js.add_stream(name=f"{stream}_DL", subjects=[f"{subject}.dead-letter"])
+async def test_jetstream_replay(jetstream: JetStream) -> None:
     broken = [True]
 
-    @obskit.traced.consumer(subject, system="nats", settle=True)
+    @obskit.traced.consumer(jetstream.subject, system="nats", settle=True)
     async def handle(msg: Msg) -> None:
         if broken[0]:
             raise PoisonMessage("bad")
 
-    try:
-        with capture() as tel:
-            with obskit.publishing(subject, system="nats") as headers:
-                await js.publish(subject, b"order-1", headers=headers)
-            subscription = await js.pull_subscribe(subject, durable="workers")
-            (msg,) = await subscription.fetch(1, timeout=5)
-            await handle(msg)
-            broken[0] = False
-            assert await replay_dead_letters(js, f"{subject}.dead-letter") == 1
-            (msg,) = await subscription.fetch(1, timeout=5)
-            await handle(msg)
-        assert attempts(tel, subject) == [(1, "dead_letter"), (1, "ack")]
-        assert (await js.stream_info(f"{stream}_DL")).state.messages == 0
-    finally:
-        for name in (stream, f"{stream}_DL"):
-            await js.delete_stream(name)
-        await nc.close()
+    with capture() as tel:
+        await jetstream.publish()
+        subscription = await jetstream.subscribe("workers")
+        (msg,) = await subscription.fetch(1, timeout=5)
+        await handle(msg)
+        broken[0] = False
+        assert await replay_dead_letters(jetstream.js, jetstream.dead_letter) == 1
+        (msg,) = await subscription.fetch(1, timeout=5)
+        await handle(msg)
+    assert attempts(tel, jetstream.subject) == [(1, "dead_letter"), (1, "ack")]
+    assert await jetstream.dead_letters() == 0
 
 
 def test_unknown_clients_and_origins_are_refused() -> None:
@@ -183,34 +120,20 @@ def test_unknown_clients_and_origins_are_refused() -> None:
     )
 
 
-async def test_aio_pika_replay() -> None:
-    import aio_pika
+async def test_aio_pika_replay(aio_rabbit: AioRabbit) -> None:
+    queue = await aio_rabbit.queue("replay-aio", dead_letter=True)
+    name = queue.name
+    broken = [True]
 
-    require_broker("rabbitmq")
-    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/", timeout=5)
-    async with connection:
-        channel = await connection.channel()
-        name = unique("replay-aio")
-        queue = await channel.declare_queue(name)
-        await channel.declare_queue(f"{name}.dead-letter", durable=True)
-        broken = [True]
+    @obskit.traced.consumer(name, system="rabbitmq", settle=True)
+    async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        if broken[0]:
+            raise PoisonMessage("bad")
 
-        @obskit.traced.consumer(name, system="rabbitmq", settle=True)
-        async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            if broken[0]:
-                raise PoisonMessage("bad")
-
-        try:
-            with capture() as tel:
-                with obskit.publishing(name, system="rabbitmq") as headers:
-                    await channel.default_exchange.publish(
-                        aio_pika.Message(b"order-1", headers=headers), routing_key=name
-                    )
-                await handle(await queue.get(timeout=5))
-                broken[0] = False
-                assert await replay_dead_letters(channel, f"{name}.dead-letter") == 1
-                await handle(await queue.get(timeout=5))
-            assert attempts(tel, name) == [(1, "dead_letter"), (1, "ack")]
-        finally:
-            await queue.delete(if_unused=False, if_empty=False)
-            await channel.queue_delete(f"{name}.dead-letter")
+    with capture() as tel:
+        await aio_rabbit.publish(name)
+        await handle(await queue.get(timeout=5))
+        broken[0] = False
+        assert await replay_dead_letters(aio_rabbit.channel, f"{name}.dead-letter") == 1
+        await handle(await queue.get(timeout=5))
+    assert attempts(tel, name) == [(1, "dead_letter"), (1, "ack")]
