@@ -37,10 +37,9 @@ def machine() -> str:
     )
 
 
-def install_sdk(*, logs: bool = False) -> None:
+def install_sdk() -> None:
     """The SDK every benchmark runs under: a ``TracerProvider`` with a ``BatchSpanProcessor``
-    into a discarding exporter, and a ``MeterProvider`` whose reader discards too; with ``logs``
-    also a ``LoggerProvider`` with a ``BatchLogRecordProcessor`` into a discarding exporter."""
+    into a discarding exporter, and a ``MeterProvider`` whose reader discards too."""
     from opentelemetry import metrics, trace
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import (
@@ -70,12 +69,11 @@ def install_sdk(*, logs: bool = False) -> None:
     trace.set_tracer_provider(provider)
     reader = PeriodicExportingMetricReader(DiscardMetrics(), export_interval_millis=60_000)
     metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
-    if logs:
-        _install_logs()
 
 
-def _install_logs() -> None:
-    from opentelemetry import _logs
+def discarding_log_provider(max_queue_size: int) -> Any:
+    """An SDK ``LoggerProvider`` with a ``BatchLogRecordProcessor`` into a discarding exporter
+    (not made global: the caller holds it)."""
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import (
         BatchLogRecordProcessor,
@@ -93,8 +91,8 @@ def _install_logs() -> None:
         def force_flush(self, timeout_millis: int = 30_000) -> bool:
             return True
 
-    provider = LoggerProvider()
+    provider = LoggerProvider(shutdown_on_exit=False)
     provider.add_log_record_processor(
-        BatchLogRecordProcessor(DiscardLogs(), max_queue_size=100_000)
+        BatchLogRecordProcessor(DiscardLogs(), max_queue_size=max_queue_size)
     )
-    _logs.set_logger_provider(provider)
+    return provider

@@ -291,6 +291,11 @@ class BoundedLogProcessor(LogRecordProcessor):
         before it builds one)."""
         return self._batcher.admit()
 
+    def add(self, record: ReadableLogRecord) -> None:
+        """Queue a record the log bridge built ready for export, after :meth:`admit` (obskit's
+        own providers: no ``ReadWriteLogRecord`` and no copy on the host's thread)."""
+        self._batcher.add(record)
+
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         if not self._batcher.admit():
             return

@@ -1,11 +1,12 @@
 """The convention validator: log fields and span attributes judged by one registry, one mode.
 
-Every decision is cached per ``(key, value type)``, so an event whose keys were seen before
-costs one dict lookup per key. ``warn`` and ``fix`` report each distinct problem once per
-validator (one per configuration, so once per process in a service) through ``report``;
-``strict`` raises :class:`ConventionError`. A validator that fails (a broken registry) never
-changes what the business code sees outside ``strict``: the event passes through unchanged
-and the failure is reported once.
+Every decision is cached per ``(key, value type)``; a key whose value type was judged clean is
+also remembered by name alone, so an event whose keys were all seen clean costs one lookup by
+key (no tuple built) and one class comparison per key. ``warn`` and ``fix`` report each
+distinct problem once per validator (one per configuration, so once per process in a service)
+through ``report``; ``strict`` raises :class:`ConventionError`. A validator that fails (a
+broken registry) never changes what the business code sees outside ``strict``: the event
+passes through unchanged and the failure is reported once.
 """
 
 from __future__ import annotations
@@ -79,12 +80,17 @@ _PER_VALUE: Final = _Plan((), None)
 
 
 def _pending(
-    plans: dict[tuple[str, type], _Plan | None], mapping: Mapping[str, Any]
+    clean: dict[str, type],
+    plans: dict[tuple[str, type], _Plan | None],
+    mapping: Mapping[str, Any],
 ) -> list[tuple[str, Any, _Plan]] | None:
     """The keys with something to do; None (the cached common case) when every key is known
-    good: one dictionary lookup per key."""
+    good: ``clean`` by key first, ``plans`` by key and type for a key seen with other types."""
     todo: list[tuple[str, Any, _Plan]] | None = None
+    known = clean.get
     for key, value in mapping.items():
+        if known(key) is value.__class__:
+            continue
         plan = plans.get((key, value.__class__), _UNSEEN)
         if plan is None:
             continue
@@ -135,6 +141,9 @@ class ConventionValidator:
         self.report: Reporter = report or self._log_finding
         self._log_plans: dict[tuple[str, type], _Plan | None] = {}
         self._attribute_plans: dict[tuple[str, type], _Plan | None] = {}
+        #: key -> a value type it was judged clean with (its plan is None): the fast check
+        self._log_clean: dict[str, type] = {}
+        self._attribute_clean: dict[str, type] = {}
         self._reported: set[tuple[str, str, str | None]] = set()
         self._suppressed = False
         self._lock = threading.Lock()
@@ -143,7 +152,7 @@ class ConventionValidator:
     # -- log events ------------------------------------------------------------------------
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        todo = _pending(self._log_plans, event_dict)
+        todo = _pending(self._log_clean, self._log_plans, event_dict)
         if todo is None:
             return event_dict
         return self._act(event_dict, todo, "log")  # type: ignore[arg-type]
@@ -152,7 +161,7 @@ class ConventionValidator:
 
     def attributes(self, attributes: dict[str, Any]) -> dict[str, Any]:
         """Judge user-given span attributes; ``fix`` returns a renamed copy (never mutates)."""
-        todo = _pending(self._attribute_plans, attributes)
+        todo = _pending(self._attribute_clean, self._attribute_plans, attributes)
         if todo is None:
             return attributes
         result = self._act(dict(attributes), todo, "attribute")
@@ -213,7 +222,7 @@ class ConventionValidator:
         cache = len(plans) < self.plan_limit and len(key) <= self.plan_key_chars
         if kind == "log" and key in EXEMPT_KEYS:
             if cache:
-                plans[cache_key] = None
+                self._remember_clean(kind, key, value.__class__)
             return None
         findings = self._findings(key, value)
         rename_to = None
@@ -230,8 +239,17 @@ class ConventionValidator:
                 return _PER_VALUE
         plan = _Plan(findings, rename_to) if findings or rename_to else None
         if cache and value.__class__ not in (list, tuple):  # arrays are judged item by item
-            plans[cache_key] = plan
+            if plan is None:
+                self._remember_clean(kind, key, value.__class__)
+            else:
+                plans[cache_key] = plan
         return plan
+
+    def _remember_clean(self, kind: str, key: str, cls: type) -> None:
+        """(key, cls) needs nothing, now and later: a plan never goes back from None."""
+        plans = self._log_plans if kind == "log" else self._attribute_plans
+        plans[(key, cls)] = None
+        (self._log_clean if kind == "log" else self._attribute_clean)[key] = cls
 
     def _handle(
         self, key: str, value: object, plan: _Plan, findings: tuple[Finding, ...], kind: str
@@ -249,9 +267,8 @@ class ConventionValidator:
             plan.findings = ()
             if plan.rename_to is None:
                 plans = self._log_plans if kind == "log" else self._attribute_plans
-                cache_key = (key, value.__class__)
-                if plans.get(cache_key) is plan:  # only a cached plan: never a new entry
-                    plans[cache_key] = None
+                if plans.get((key, value.__class__)) is plan:  # a cached plan: no new entry
+                    self._remember_clean(kind, key, value.__class__)
 
     def _for_kind(self, finding: Finding, kind: str) -> Finding:
         """Log fields are told the log key to use (``order_id``), attributes the dotted name."""

@@ -11,6 +11,7 @@ from obskit.conventions import Registry
 from obskit.logging import OTelLogBridge, get_logger
 from obskit.testing import capture
 from tests.logging.conftest import Output
+from tests.support.otlp_receiver import attributes, http_receiver
 from tests.support.subprocess_run import run_python
 
 
@@ -117,3 +118,137 @@ def test_an_event_name_is_the_records_event_name(
     assert (named.event_name, named.body) == ("order_received", "order_received")
     assert dict(named.attributes or {}) == {"server.port": 8080}
     assert sentence.event_name is None  # a sentence is not a name: only the body
+
+
+_EXPORT_TWICE = """
+    import io, json, obskit
+    from opentelemetry import trace
+    from opentelemetry.sdk._logs import Logger
+    from obskit.logging import configure_logging
+    from obskit.testing import capture
+
+    emitted = []
+    original = Logger.emit
+    def counting(self, *args, **kwargs):
+        emitted.append(kwargs.get("body"))
+        return original(self, *args, **kwargs)
+    Logger.emit = counting
+    telemetry = obskit.configure(service_name="orders", exporter="otlp", endpoint=ENDPOINT)
+    configure_logging(stream=io.StringIO(), format="json")
+    log = obskit.get_logger("shop")
+    fields = dict(
+        server_port=8080, ratio=0.5, ok=True, tags=["a", "b"], mixed=[1, "x"],
+        nested={"k": 1}, password="hunter2", note="card 4111 1111 1111 1111",
+    )
+    with trace.get_tracer("t").start_as_current_span("work"):
+        log.warning("order_received", **fields)  # obskit's own export only: queued directly
+        with capture():
+            log.warning("order_received", **fields)  # capture listens: through Logger.emit
+        log.info("Order received from the web shop")
+    ok = telemetry.force_flush()
+    telemetry.shutdown()
+    print(json.dumps({"flushed": ok, "emitted": emitted}))
+"""
+
+
+def test_the_directly_queued_record_is_the_one_logger_emit_builds() -> None:
+    """obskit's own export: the bridge builds the record once and queues it, without
+    ``Logger.emit``; the collector receives exactly what the SDK's path sends."""
+    with http_receiver() as (endpoint, received):
+        out = run_python(_EXPORT_TWICE.replace("ENDPOINT", repr(endpoint)))["result"]
+        records = [
+            record
+            for record in received.log_records()
+            if record.body.string_value != "obskit.convention.finding"  # warn mode's reports
+        ]
+        resources = [
+            attributes(resource_logs.resource.attributes)
+            for request in received.logs
+            for resource_logs in request.resource_logs
+        ]
+        scopes = {
+            scope_logs.scope.name
+            for request in received.logs
+            for resource_logs in request.resource_logs
+            for scope_logs in resource_logs.scope_logs
+            if any(record in records for record in scope_logs.log_records)
+        }
+    assert out == {"flushed": True, "emitted": ["order_received"]}  # one of three via emit
+    direct, emitted, sentence = records
+    assert direct.time_unix_nano <= emitted.time_unix_nano
+    for record in (direct, emitted):
+        record.ClearField("time_unix_nano")
+        record.ClearField("observed_time_unix_nano")
+    assert direct == emitted
+    assert direct.event_name == "order_received"
+    assert direct.severity_text == "WARNING"
+    assert len(direct.trace_id) == 16 and direct.span_id == sentence.span_id
+    found = attributes(direct.attributes)
+    arrays = {key: [v.string_value for v in found.pop(key).values] for key in ("tags", "mixed")}
+    assert arrays == {"tags": ["a", "b"], "mixed": ["1", "x"]}
+    assert found == {
+        "server.port": 8080,
+        "ratio": 0.5,
+        "ok": True,
+        "nested": "{'k': 1}",
+        "password": "[REDACTED]",
+        "note": "card [REDACTED]",
+    }
+    assert sentence.event_name == "" and sentence.body.string_value.startswith("Order")
+    assert scopes == {"shop"}
+    assert all(resource["service.name"] == "orders" for resource in resources)
+
+
+_FULL_QUEUE = """
+    import io, json, obskit
+    from obskit._losses import losses
+    from obskit.logging import configure_logging
+
+    obskit.configure(service_name="orders", exporter="otlp", endpoint=ENDPOINT, mode="off")
+    configure_logging(stream=io.StringIO(), format="json")
+    log = obskit.get_logger("shop")
+    for n in range(20):
+        log.info("order_received", n=n)
+    print(json.dumps({"dropped": losses.total("log")}))
+"""
+
+
+def test_a_full_export_queue_drops_and_counts_before_building() -> None:
+    with http_receiver() as (endpoint, _):
+        out = run_python(
+            _FULL_QUEUE.replace("ENDPOINT", repr(endpoint)),
+            {"OTEL_BLRP_MAX_QUEUE_SIZE": "5", "OTEL_BLRP_SCHEDULE_DELAY": "60000"},
+        )["result"]
+    assert out == {"dropped": 15}
+
+
+_HOST_PROCESSOR = """
+    import io, json, obskit
+    from opentelemetry.sdk._logs.export import (
+        InMemoryLogRecordExporter, SimpleLogRecordProcessor,
+    )
+    from obskit.logging import configure_logging
+
+    telemetry = obskit.configure(
+        service_name="orders", exporter="otlp", endpoint=ENDPOINT, mode="off"
+    )
+    configure_logging(stream=io.StringIO(), format="json")
+    log = obskit.get_logger("shop")
+    log.info("before")
+    mine = InMemoryLogRecordExporter()
+    telemetry.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(mine))
+    log.info("after", order_id="o-1")
+    telemetry.force_flush()
+    telemetry.shutdown()
+    print(json.dumps([
+        [r.log_record.body, dict(r.log_record.attributes)] for r in mine.get_finished_logs()
+    ]))
+"""
+
+
+def test_a_processor_added_to_obskits_provider_gets_the_sdks_records() -> None:
+    with http_receiver() as (endpoint, received):
+        out = run_python(_HOST_PROCESSOR.replace("ENDPOINT", repr(endpoint)))["result"]
+        bodies = [record.body.string_value for record in received.log_records()]
+    assert out == [["after", {"order_id": "o-1"}]]
+    assert bodies == ["before", "after"]

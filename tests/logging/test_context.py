@@ -26,3 +26,20 @@ def test_events_inside_a_span_carry_its_ids(out: Output, use_mode: Callable[...,
 
 def test_without_a_span_nothing_is_added() -> None:
     assert add_trace_context(None, "info", {"event": "e"}) == {"event": "e"}
+
+
+def test_each_span_gets_its_own_ids_as_spans_come_and_go() -> None:
+    """The ids are formatted once per span: a new span, a return to an outer one and no span
+    at all each get what is current."""
+    tracer = trace.get_tracer("t")
+    with capture(), tracer.start_as_current_span("outer") as outer:
+        first = add_trace_context(None, "info", {})
+        with tracer.start_as_current_span("inner") as inner:
+            second = add_trace_context(None, "info", {})
+        third = add_trace_context(None, "info", {})
+    fourth = add_trace_context(None, "info", {})
+    outer_id = f"{outer.get_span_context().span_id:016x}"
+    inner_id = f"{inner.get_span_context().span_id:016x}"
+    assert [first["span_id"], second["span_id"], third["span_id"]] == [outer_id, inner_id, outer_id]
+    assert first["trace_id"] == second["trace_id"] == f"{outer.get_span_context().trace_id:032x}"
+    assert fourth == {}

@@ -58,6 +58,31 @@ def test_warn_reports_unknown_and_mistyped_fields_once(
     assert out.events[0]["obskit_convention_finding_name"] == "amount"
 
 
+def test_a_key_seen_clean_with_one_type_is_judged_again_with_another(
+    out: Output, use_mode: Callable[..., None], shop_registry: Registry
+) -> None:
+    """The fast check remembers a clean key with its value's type: a new type is judged, in
+    both orders, and each key keeps both of its clean types (strict mode raises for a typo
+    seen after the clean spelling)."""
+    use_mode("warn", shop_registry)
+    log = get_logger()
+    log.info("paid", amount=14.0)  # clean
+    log.info("paid", amount="12")  # the same key, another type: a mismatch
+    log.info("paid", amount=15.0)  # clean again (its plan, not the fast check)
+    log.info("paid", amount="13")  # reported once
+    assert [e.get("obskit_convention_finding_code") for e in out.events] == [
+        None,
+        "type_mismatch",
+        None,
+        None,
+        None,
+    ]
+    use_mode("strict", shop_registry)
+    get_logger().info("paid", amount=14.0)
+    with pytest.raises(ConventionError, match="amount"):
+        get_logger().info("paid", amount="12")
+
+
 def test_the_report_event_itself_passes_the_conventions(
     out: Output, use_mode: Callable[..., None], shop_registry: Registry
 ) -> None:

@@ -157,7 +157,7 @@ def test_processors_lists_the_chain_in_order(use_mode: Callable[..., None]) -> N
         "merge_contextvars",
         "ConventionValidator",
         "_add_level_and_logger",
-        "TimeStamper",
+        "Timestamp",
         "add_trace_context",
         "_exceptions_as_text",
         "Redactor",

@@ -39,6 +39,7 @@ from obskit._validator import ConventionError, ConventionValidator
 from obskit.errors import error_type
 from obskit.logging._bridge import OTelLogBridge, exception_of
 from obskit.logging._context import add_trace_context
+from obskit.logging._render import JSONRenderer, Timestamp
 from obskit.logging._write import write
 
 if TYPE_CHECKING:  # obskit.conventions (and yaml) load with the first event, not on import
@@ -228,21 +229,6 @@ def _add_level_and_logger(
     return event_dict
 
 
-class _ResourceFields:
-    """``service.name`` and ``deployment.environment.name`` on each JSON line, so a line read
-    on its own (in a log store, beside other services' lines) says where it came from."""
-
-    __slots__ = ("fields",)
-
-    def __init__(self, service: str, environment: str) -> None:
-        self.fields = {"service.name": service, "deployment.environment.name": environment}
-
-    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        for key, value in self.fields.items():
-            event_dict.setdefault(key, value)
-        return event_dict
-
-
 class _BaggageFields:
     """The chosen baggage entries (``configure(baggage_attributes=...)``) as log fields, under
     their log keys, before the validator and the redactor see the event."""
@@ -271,27 +257,32 @@ def _build() -> Chain:
     else:
         bridge = OTelLogBridge(registry)
     fmt = _format(output)
-    stamp: list[Processor] = (
-        [structlog.processors.TimeStamper(fmt="iso", utc=True)] if output.timestamps else []
-    )
+    stamp: list[Processor] = [Timestamp()] if output.timestamps else []
     checks: list[Processor] = [validator] if validator is not None else []
     # strict mode raises in the user's own calls; a library's log record is only reported
     foreign: list[Processor] = checks
     if validator is not None and validator.mode == "strict":
         foreign = [ConventionValidator(registry, "warn")]
-    renderer: Processor
+    render: list[Processor]
     if fmt == "json":
-        renderer = structlog.processors.JSONRenderer()
-        render: list[Processor] = [renderer]
-        if output.service is not None:  # configured: each line says which service wrote it
-            render.insert(0, _ResourceFields(output.service, _environment(output)))
+        # configured: each line says which service wrote it, and where
+        resource = (
+            None
+            if output.service is None
+            else {
+                "service.name": output.service,
+                "deployment.environment.name": _environment(output),
+            }
+        )
+        render = [JSONRenderer(resource)]
     else:
         stream = output.stream or sys.stderr
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=_isatty(stream),
-            exception_formatter=structlog.dev.plain_traceback,  # no locals: they hold secrets
-        )
-        render = [renderer]
+        render = [
+            structlog.dev.ConsoleRenderer(
+                colors=_isatty(stream),
+                exception_formatter=structlog.dev.plain_traceback,  # no locals: they hold secrets
+            )
+        ]
     # Exceptions become text before the redactor runs, so a card number or secret in a message
     # or traceback is scrubbed like any other field (and no raw exception reaches the bridge).
     tail: list[Processor] = [
