@@ -23,7 +23,6 @@ from obskit.errors import ErrorKind, ErrorPolicy
 from obskit.http import ASGIMiddleware, WSGIMiddleware
 from obskit.logging import configure_logging
 from obskit.testing import Captured
-from tests.support.subprocess_run import run_python
 
 INTERRUPTS: list[Callable[[], BaseException]] = [
     asyncio.CancelledError,
@@ -149,29 +148,29 @@ def test_the_policy_never_swallows_a_cancellation() -> None:
     assert not ErrorKind.CANCELLED.is_span_error
 
 
+def _raising(make: Callable[[], BaseException]) -> list[Callable[[], object]]:
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handle(message: object) -> None:
+        raise make()
+
+    @obskit.traced
+    def work() -> None:
+        raise make()
+
+    return [lambda: handle({"headers": {}}), work]
+
+
 def test_without_an_sdk_interrupts_are_re_raised_and_never_logged() -> None:
-    out = run_python(
-        """
-        import asyncio, io, json, obskit
-        from obskit.logging import configure_logging
-        stream = io.StringIO()
-        configure_logging(stream=stream, format="json")
-        seen = []
-        for make in (asyncio.CancelledError, KeyboardInterrupt, lambda: SystemExit(2)):
-            @obskit.traced.consumer("orders", system="rabbitmq")
-            def handle(message):
-                raise make()
-            @obskit.traced
-            def work():
-                raise make()
-            for call in (lambda: handle({"headers": {}}), work):
-                try:
-                    call()
-                    seen.append("swallowed")
-                except BaseException as exc:
-                    seen.append(type(exc).__name__)
-        print(json.dumps({"seen": seen, "log": stream.getvalue()}))
-        """
-    )["result"]
-    assert out["seen"] == ["CancelledError"] * 2 + ["KeyboardInterrupt"] * 2 + ["SystemExit"] * 2
-    assert out["log"] == ""
+    """In process: the pytest plugin leaves every test unconfigured, with no SDK."""
+    stream = io.StringIO()
+    configure_logging(stream=stream, format="json")
+    seen = []
+    for make in (asyncio.CancelledError, KeyboardInterrupt, lambda: SystemExit(2)):
+        for call in _raising(make):
+            try:
+                call()
+                seen.append("swallowed")
+            except BaseException as exc:
+                seen.append(type(exc).__name__)
+    assert seen == ["CancelledError"] * 2 + ["KeyboardInterrupt"] * 2 + ["SystemExit"] * 2
+    assert stream.getvalue() == ""

@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from opentelemetry import trace
+from opentelemetry import _logs, metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import obskit
 from obskit._state import STATE
+from obskit.testing import capture
 from tests.support.otlp_receiver import grpc_receiver, http_receiver
-from tests.support.subprocess_run import run_python
-
-WORKLOAD = """
-import json, obskit, logging
-from opentelemetry import _logs
-telemetry = obskit.configure({args})
-
-@obskit.traced.consumer("orders", system="rabbitmq")
-def handle(message):
-    _logs.get_logger("test").emit(body="handled")
-
-with obskit.publishing("orders", system="rabbitmq") as headers:
-    pass
-handle({{"headers": headers, "body": b"{{}}"}})
-ok = telemetry.force_flush()
-telemetry.shutdown()
-print(json.dumps({{"flushed": ok, "service": telemetry.service_name}}))
-"""
 
 
-def _run(args: str, env: dict[str, str] | None = None) -> dict[str, object]:
-    out = run_python(WORKLOAD.format(args=args), env)
-    result: dict[str, object] = out["result"]
-    return result
+def _run(**arguments: Any) -> dict[str, object]:
+    """Configure, send and handle one message, flush, shut down: what a service does."""
+    telemetry = obskit.configure(**arguments)
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handle(message: object) -> None:
+        _logs.get_logger("test").emit(body="handled")
+
+    with obskit.publishing("orders", system="rabbitmq") as headers:
+        pass
+    handle({"headers": headers, "body": b"{}"})
+    flushed = telemetry.force_flush()
+    telemetry.shutdown()
+    return {"flushed": flushed, "service": telemetry.service_name}
 
 
 @pytest.mark.parametrize(
@@ -43,8 +39,12 @@ def _run(args: str, env: dict[str, str] | None = None) -> dict[str, object]:
 def test_otlp_export_reaches_a_real_receiver(receiver, protocol) -> None:
     with receiver() as (endpoint, received):
         result = _run(
-            f"service_name='orders', service_version='1.2.3', environment='staging', "
-            f"exporter='otlp', protocol={protocol!r}, endpoint={endpoint!r}"
+            service_name="orders",
+            service_version="1.2.3",
+            environment="staging",
+            exporter="otlp",
+            protocol=protocol,
+            endpoint=endpoint,
         )
         assert result == {"flushed": True, "service": "orders"}
         spans = received.spans()
@@ -69,44 +69,41 @@ def test_otlp_export_reaches_a_real_receiver(receiver, protocol) -> None:
         } <= received.metric_names()
 
 
-def test_standard_environment_variables_are_honoured() -> None:
+def test_standard_environment_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     with grpc_receiver() as (endpoint, received):
-        result = _run(
-            "",
-            {
-                "OTEL_SERVICE_NAME": "from-env",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-                "OTEL_RESOURCE_ATTRIBUTES": "team=checkout",
-            },
-        )
+        monkeypatch.setenv("OTEL_SERVICE_NAME", "from-env")
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "team=checkout")
+        result = _run()
         assert result["service"] == "from-env"
         resource = received.spans()[0][0]
         assert resource["service.name"] == "from-env"
         assert resource["team"] == "checkout"
 
 
-def test_sampler_comes_from_the_environment() -> None:
+def test_sampler_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "traceidratio")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0")
     with http_receiver() as (endpoint, received):
-        _run(
-            f"exporter='otlp', endpoint={endpoint!r}",
-            {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"},
-        )
+        _run(exporter="otlp", endpoint=endpoint)
         assert received.spans() == []
         assert "messaging.client.consumed.messages" in received.metric_names()
 
 
-def test_a_dead_collector_never_breaks_the_host() -> None:
-    out = run_python(
-        WORKLOAD.format(
-            args="service_name='orders', exporter='otlp', protocol='http/protobuf', "
-            "endpoint='http://127.0.0.1:9'"
-        ),
-        {"OTEL_EXPORTER_OTLP_TIMEOUT": "1"},
+def test_a_dead_collector_never_breaks_the_host(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    result = _run(
+        service_name="orders",
+        exporter="otlp",
+        protocol="http/protobuf",
+        endpoint="http://127.0.0.1:9",
     )
-    # The handler ran, the process flushed, shut down and exited 0; the failure was logged.
-    assert out["result"]["service"] == "orders"
-    assert "Failed to export" in out["stderr"] or "Connection refused" in out["stderr"]
+    # The handler ran, the service flushed and shut down without raising; the failure was logged.
+    assert result["service"] == "orders"
+    assert "Failed to export" in caplog.text or "Connection refused" in caplog.text
 
 
 def test_configure_twice_keeps_the_first_providers_and_says_so() -> None:
@@ -189,23 +186,18 @@ def test_environment_comes_from_otel_resource_attributes_when_not_given(
     assert telemetry.tracer_provider.resource.attributes["deployment.environment.name"] == expected
 
 
-def test_capture_beside_a_host_owned_sdk_records_spans_quietly() -> None:
-    out = run_python(
-        """
-        import json
-        from opentelemetry import metrics, trace
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.trace import TracerProvider
-        trace.set_tracer_provider(TracerProvider())
-        metrics.set_meter_provider(MeterProvider())
-        import obskit
-        from obskit.testing import capture
-        @obskit.traced.consumer("orders", system="kafka")
-        def handle(message): return "ok"
-        with capture() as telemetry:
-            handle({"headers": {}})
-        print(json.dumps([[s.name for s in telemetry.spans], telemetry.metrics]))
-        """
-    )
-    assert out["result"] == [["process orders"], []]  # the host's metrics stay the host's
-    assert "MetricReader" not in out["stderr"]
+def test_capture_beside_a_host_owned_sdk_records_spans_quietly(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace.set_tracer_provider(TracerProvider())  # the plugin puts the API's globals back after
+    metrics.set_meter_provider(MeterProvider())
+
+    @obskit.traced.consumer("orders", system="kafka")
+    def handle(message: object) -> str:
+        return "ok"
+
+    with capture() as telemetry:
+        handle({"headers": {}})
+    assert [s.name for s in telemetry.spans] == ["process orders"]
+    assert telemetry.metrics == []  # the host's metrics stay the host's
+    assert "MetricReader" not in caplog.text + capsys.readouterr().err

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import Logger
 
+import obskit
 from obskit.conventions import Registry
-from obskit.logging import OTelLogBridge, get_logger
+from obskit.logging import OTelLogBridge, configure_logging, get_logger
 from obskit.testing import capture
 from tests.logging.conftest import Output
 from tests.support.otlp_receiver import attributes, http_receiver
@@ -72,37 +77,38 @@ def test_the_bridge_maps_log_keys_to_canonical_names(shop_registry: Registry) ->
     assert bridge.canonical("colour") == "colour"
 
 
-_COUNT_EMITS = """
-    import io, json, obskit
-    from opentelemetry.sdk._logs import Logger
-    from obskit.logging import configure_logging
-    from obskit.testing import capture
-
-    emitted = []
+def _count_emits(monkeypatch: pytest.MonkeyPatch, exporter: Any) -> dict[str, list[Any]]:
+    """Which events reached an SDK ``Logger.emit`` around a capture, and which it captured."""
+    emitted: list[Any] = []
     original = Logger.emit
-    def counting(self, *args, **kwargs):
+
+    def counting(self: Logger, *args: Any, **kwargs: Any) -> None:
         emitted.append(kwargs.get("body"))
-        return original(self, *args, **kwargs)
-    Logger.emit = counting
-    obskit.configure(service_name="quiet", exporter=EXPORTER)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Logger, "emit", counting)
+    obskit.configure(service_name="quiet", exporter=exporter)
     configure_logging(stream=io.StringIO(), format="json")
     log = obskit.get_logger("orders")
     log.info("before")
     with capture() as tel:
         log.info("captured")
     log.info("after")
-    print(json.dumps({"emitted": emitted, "captured": [r.log_record.body for r in tel.logs]}))
-"""
+    return {"emitted": emitted, "captured": [r.log_record.body for r in tel.logs]}
 
 
-def test_nothing_is_bridged_when_no_log_exporter_receives_it() -> None:
+def test_nothing_is_bridged_when_no_log_exporter_receives_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """``exporter="none"``: the bridge emits only while ``capture()`` listens."""
-    out = run_python(_COUNT_EMITS.replace("EXPORTER", "'none'"))["result"]
+    out = _count_emits(monkeypatch, "none")
     assert out == {"emitted": ["captured"], "captured": ["captured"]}
 
 
-def test_every_event_is_bridged_when_a_log_exporter_is_configured() -> None:
-    out = run_python(_COUNT_EMITS.replace("EXPORTER", "'memory'"))["result"]
+def test_every_event_is_bridged_when_a_log_exporter_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = _count_emits(monkeypatch, "memory")
     assert out == {"emitted": ["before", "captured", "after"], "captured": ["captured"]}
 
 

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import structlog
 
+import obskit
 from obskit.conventions import Registry
+from obskit.demo import CONVENTIONS
 from obskit.logging import (
     ConventionValidator,
     OTelLogBridge,
@@ -23,25 +25,22 @@ from obskit.logging import (
     processors,
 )
 from tests.logging.conftest import Output
-from tests.support.subprocess_run import run_python
 
 
 def test_a_logger_created_before_configure_follows_it() -> None:
-    out = run_python(
-        """
-        import io, json, logging, obskit
-        from obskit.demo import CONVENTIONS
-        from obskit.logging import configure_logging
-        log = obskit.get_logger("early")           # before configure()
-        buf = io.StringIO()
-        configure_logging(stream=buf, timestamps=False)
-        obskit.configure(service_name="s", exporter="none", environment="production", mode="fix",
-                         conventions=CONVENTIONS)
-        log.info("order_received", orderId="o-1")
-        logging.getLogger("host").warning("from stdlib")
-        print(json.dumps(buf.getvalue().splitlines()))
-        """
-    )["result"]
+    log = obskit.get_logger("early")  # before configure()
+    buf = io.StringIO()
+    configure_logging(stream=buf, timestamps=False)
+    obskit.configure(
+        service_name="s",
+        exporter="none",
+        environment="production",
+        mode="fix",
+        conventions=CONVENTIONS,
+    )
+    log.info("order_received", orderId="o-1")
+    logging.getLogger("host").warning("from stdlib")
+    out = buf.getvalue().splitlines()
     where = '"service.name": "s", "deployment.environment.name": "production"}'
     assert out == [
         '{"obskit_convention_finding_code": "near_duplicate", "obskit_convention_finding_name": '
@@ -185,18 +184,17 @@ def test_configure_reads_the_projects_tool_obskit_table(tmp_path: Any) -> None:
         '[tool.obskit]\nconventions = ["conventions"]\nprefix = "acme"\n'
         'ignore = ["missing_namespace"]\n'
     )
-    out = run_python(
-        f"""
-        import io, json, obskit
-        from obskit.logging import configure_logging
-        buf = io.StringIO()
-        configure_logging(stream=buf, timestamps=False)
-        obskit.configure(service_name="s", exporter="none", environment="production", mode="fix",
-                         conventions={str(tmp_path / "pyproject.toml")!r})
-        obskit.get_logger("billing").info("invoiced", invoiceId="i-1", amount=5)
-        print(json.dumps(buf.getvalue().splitlines()))
-        """
-    )["result"]
+    buf = io.StringIO()
+    configure_logging(stream=buf, timestamps=False)
+    obskit.configure(
+        service_name="s",
+        exporter="none",
+        environment="production",
+        mode="fix",
+        conventions=str(tmp_path / "pyproject.toml"),
+    )
+    obskit.get_logger("billing").info("invoiced", invoiceId="i-1", amount=5)
+    out = buf.getvalue().splitlines()
     events = [json.loads(line) for line in out]
     invoiced = [e for e in events if e["event"] == "invoiced"]
     assert invoiced == [{"event": "invoiced", "invoice_id": "i-1", "amount": 5, "level": "info",
