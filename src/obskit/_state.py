@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, Literal
 from opentelemetry import _logs, trace
 from opentelemetry.baggage import get_all as get_all_baggage
 from opentelemetry.context import Context
+from opentelemetry.metrics import NoOpMeterProvider as _NoOpMeterProvider
 from opentelemetry.metrics import _internal as _metrics_internal
 
 from obskit._fanout import LogFanout, SpanFanout
@@ -108,6 +109,34 @@ class Policy:
     redactor: Redactor
 
 
+#: what a closed global provider reads as (stateless, shared)
+_NO_OP: Final = (trace.NoOpTracerProvider(), _NoOpMeterProvider(), _logs.NoOpLoggerProvider())
+
+
+class Unpinned:
+    """The API's global providers, where a closed one (shut down by :func:`reset`; the API
+    cannot unset it) reads as a no-op provider: unconfigured again, obskit records nothing
+    through it, as in a process that never configured it, yet still notices a provider the
+    host (or the pytest plugin's reset) puts there later. Used only after such a reset."""
+
+    __slots__ = ()
+
+    @property
+    def _TRACER_PROVIDER(self) -> object:
+        provider = trace._TRACER_PROVIDER
+        return _NO_OP[0] if provider in STATE.sinks.closed else provider
+
+    @property
+    def _METER_PROVIDER(self) -> object:
+        provider = _metrics_internal._METER_PROVIDER
+        return _NO_OP[1] if provider in STATE.sinks.closed else provider
+
+    @property
+    def _LOGGER_PROVIDER(self) -> object:
+        provider = _logs._internal._LOGGER_PROVIDER
+        return _NO_OP[2] if provider in STATE.sinks.closed else provider
+
+
 class Pinned:
     """Providers a configuration chose, under the API's own attribute names, so a hot path reads
     ``STATE.tracing._TRACER_PROVIDER`` whether it is the API's global or obskit's own."""
@@ -132,6 +161,8 @@ class Sinks:
     attached_to: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
     #: the providers obskit created (a global one of these is not "the host's")
     created: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
+    #: the providers a reset shut down (the API's globals may still hold them)
+    closed: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
 
 
 class State:
@@ -223,9 +254,22 @@ def reset() -> None:
         telemetry, handler = STATE.telemetry, STATE.stdlib_handler
         STATE._defaults()
         if telemetry is not None:
-            # the API's global may still be this provider (it cannot be unset); closed, it
-            # would only warn "already shutdown" on every record the bridge gave it
-            STATE.quiet_logs = telemetry.logger_provider
+            for provider in (
+                telemetry.tracer_provider,
+                telemetry.meter_provider,
+                telemetry.logger_provider,
+            ):
+                if provider is not None:
+                    STATE.sinks.closed.add(provider)
+        if any(
+            provider in STATE.sinks.closed
+            for provider in (
+                trace._TRACER_PROVIDER,
+                _metrics_internal._METER_PROVIDER,
+                _logs._internal._LOGGER_PROVIDER,
+            )
+        ):
+            STATE.tracing = STATE.metering = STATE.logging = Unpinned()
     STATE.sinks.spans.start_attributes = None
     losses.reset()
     if handler is not None:

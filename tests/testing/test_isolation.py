@@ -13,6 +13,7 @@ from opentelemetry import trace
 
 import obskit
 from obskit._state import STATE
+from tests.support.otlp_receiver import http_receiver
 
 
 def _recorded_service_name(telemetry: obskit.Telemetry) -> object:
@@ -53,6 +54,39 @@ def test_reset_returns_to_unconfigured_and_a_new_configuration_records_on_its_ow
     assert _recorded_service_name(second) == "billing"
     assert first.memory is not None and first.memory.spans.get_finished_spans() == ()
     assert STATE.settings.mode == "fix"
+
+
+def test_after_reset_nothing_reaches_the_closed_providers_the_api_still_holds(
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """After ``reset()`` obskit is unconfigured, as in a process that never configured it: the
+    API's globals still hold the shut-down providers, and obskit records nothing through them
+    (no span, no "dropping span (shutdown)", no "shutdown MeterProvider" warning) while the
+    caller's context still passes through."""
+    with http_receiver() as (endpoint, _received):
+        closed = obskit.configure("orders", exporter="otlp", endpoint=endpoint)
+        obskit.reset()
+    capfd.readouterr()
+    caplog.clear()
+    assert trace.get_tracer_provider() is closed.tracer_provider
+
+    @obskit.traced
+    def work() -> bool:
+        return trace.get_current_span().get_span_context().is_valid
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handle(message: object) -> dict[str, str]:
+        obskit.get_logger("orders").info("order_received")
+        return obskit.inject({})
+
+    incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assert work() is False  # no span was started
+    assert handle({"headers": {"traceparent": incoming}}) == {"traceparent": incoming}
+    said = caplog.text + capfd.readouterr().err
+    assert "shutdown" not in said.lower(), said
+    # a configuration after that records through its own providers again
+    assert _recorded_service_name(obskit.configure("billing", exporter="memory")) == "billing"
 
 
 def test_the_plugin_reset_is_what_each_test_starts_from(pytester: pytest.Pytester) -> None:
