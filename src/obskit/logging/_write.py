@@ -24,6 +24,7 @@ from typing import IO, Final
 
 from obskit._forksafe import ForkSafeLock
 from obskit._losses import fallback_warning, losses
+from obskit._state import first_time
 
 __all__ = ["LOCK_TIMEOUT", "LOG_LINE", "write"]
 
@@ -36,7 +37,6 @@ LOG_LINE: Final = "log_line"
 _lock = ForkSafeLock()
 _local = threading.local()
 _pending: deque[str] = deque()
-_escaped_warned: list[bool] = []
 
 
 def write(stream: IO[str], message: str) -> None:
@@ -80,8 +80,7 @@ def _send(stream: IO[str], message: str) -> None:
             stream.write(message + "\n")
         except UnicodeEncodeError:  # encoding fails before anything is written
             stream.write(message.encode("ascii", "backslashreplace").decode("ascii") + "\n")
-            if not _escaped_warned:
-                _escaped_warned.append(True)
+            if first_time("log_line_escaped"):
                 fallback_warning("a log line had characters the stream cannot encode; escaped")
         stream.flush()
     except Exception as exc:  # closed (ValueError), broken pipe (OSError), a stream's own bug
