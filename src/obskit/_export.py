@@ -181,7 +181,9 @@ class _Batcher(Generic[_T]):
         """The host's only cost, after :meth:`admit`: an append."""
         queue = self._queue
         queue.append(item)
-        if len(queue) == self._limits.batch:
+        # ">=", not "==": a worker still draining the last batches when the queue passed one
+        # batch would otherwise sleep out the schedule delay while the queue fills up
+        if len(queue) >= self._limits.batch and not self._wake.is_set():
             self._wake.set()
 
     def force_flush(self, timeout_millis: float = 30_000) -> bool:

@@ -258,3 +258,33 @@ def test_a_processor_added_to_obskits_provider_gets_the_sdks_records() -> None:
         bodies = [record.body.string_value for record in received.log_records()]
     assert out == [["after", {"order_id": "o-1"}]]
     assert bodies == ["before", "after"]
+
+
+_BURST = """
+    import io, json, time, obskit
+    from obskit._losses import losses
+    from obskit.logging import configure_logging
+    from tests.support.otlp_receiver import http_receiver
+
+    with http_receiver() as (endpoint, received):
+        obskit.configure(service_name="orders", exporter="otlp", endpoint=endpoint, mode="off")
+        configure_logging(stream=io.StringIO(), format="json")
+        log = obskit.get_logger("shop")
+        for n in range(20000):
+            log.info("order_received", n=n)
+        deadline = time.monotonic() + 10
+        while len(received.log_records()) < 20000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        exported = len(received.log_records())
+    print(json.dumps({"exported": exported, "dropped": losses.total("log")}))
+"""
+
+
+def test_a_burst_is_exported_batch_by_batch_not_after_the_schedule_delay() -> None:
+    """The export worker is woken whenever a whole batch waits, also when it was still busy
+    with the previous ones as the queue passed a batch (it used to sleep out the delay, here
+    a minute, while the queue filled up and then dropped)."""
+    out = run_python(
+        _BURST, {"OTEL_BLRP_SCHEDULE_DELAY": "60000", "OTEL_BLRP_MAX_QUEUE_SIZE": "100000"}
+    )["result"]
+    assert out == {"exported": 20000, "dropped": 0}
