@@ -107,7 +107,7 @@ def test_exit_is_bounded_with_the_default_five_seconds() -> None:
 
 FLOOD = """
 import json, os, obskit
-from obskit import _state
+from obskit.testing import capture  # before configure(): its metrics can then be captured
 telemetry = obskit.configure(service_name="flood", exporter="otlp", endpoint={endpoint!r})
 log = obskit.get_logger("flood")
 
@@ -116,16 +116,13 @@ def handle(message):
     log.info("order_received", order_id=str(message["n"]))
     return message["n"]
 
-results = [handle({{"headers": {{}}, "n": n}}) for n in range({count})]
-dropped, names = {{}}, set()
-for rm in _state.capture_metric_reader().get_metrics_data().resource_metrics:
-    for scope in rm.scope_metrics:
-        for metric in scope.metrics:
-            names.add(metric.name)
-            if metric.name == "obskit.telemetry.dropped":
-                for point in metric.data.data_points:
-                    a = dict(point.attributes)
-                    dropped[a["obskit.telemetry.signal"] + "/" + a["error.type"]] = point.value
+with capture() as captured:
+    results = [handle({{"headers": {{}}, "n": n}}) for n in range({count})]
+    names = {{name for name, _, _ in captured.metrics}}
+    dropped = {{
+        a["obskit.telemetry.signal"] + "/" + a["error.type"]: point.value
+        for a, point in captured.metric_points("obskit.telemetry.dropped")
+    }}
 print(json.dumps({{
     "handled": len(results), "last": results[-1], "dropped": dropped,
     "sdk_metrics": sorted(n for n in names if n.startswith("otel.sdk")),
@@ -256,7 +253,8 @@ def test_handler_throughput_with_a_dead_collector_is_printed() -> None:
     best = dead_collector.measure(number=2000, rounds=1)
     print("\n" + dead_collector.report(best))
     assert set(best) == {"exporter='none'", "dead collector"}
-    assert all(0 < us < float("inf") for pair in best.values() for us in pair)
+    assert all(set(times) == {"thread", "process", "wall"} for times in best.values())
+    assert all(0 < us < float("inf") for times in best.values() for us in times.values())
 
 
 def test_shutdown_timeout_defaults_to_five_seconds_and_is_checked_where_given() -> None:
@@ -266,3 +264,103 @@ def test_shutdown_timeout_defaults_to_five_seconds_and_is_checked_where_given() 
         obskit.configure(exporter="none", shutdown_timeout="5")  # type: ignore[arg-type]
     telemetry = obskit.configure(service_name="default", exporter="none")
     assert telemetry.shutdown_timeout == 5.0
+
+
+FORKED_METRICS = """
+import json, os, threading, time
+import obskit
+telemetry = obskit.configure(
+    service_name="prefork", exporter="otlp", endpoint={endpoint!r}, protocol={protocol!r},
+    shutdown_timeout=5,
+)
+
+@obskit.traced.consumer("orders", system="rabbitmq")
+def handle(message):
+    return message
+
+handle({{"headers": {{}}}})  # the parent's own measurement, on the parent's connection
+# a collection under way (the slow collector holds it) when the children fork
+threading.Thread(target=telemetry.meter_provider.force_flush, daemon=True).start()
+time.sleep(0.5)
+pids = []
+for n in range({children}):
+    pid = os.fork()
+    if pid == 0:
+        handle({{"headers": {{}}}})
+        telemetry.shutdown()  # the documented hook before os._exit
+        os._exit(0)
+    pids.append(pid)
+codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+parent = telemetry.tracer_provider.resource.attributes["service.instance.id"]
+print(json.dumps({{"codes": codes, "parent": parent}}))
+"""
+
+
+def _instances(received: Any, metric: str) -> set[Any]:
+    """The ``service.instance.id`` of every resource that sent ``metric``."""
+    from tests.support.otlp_receiver import attributes
+
+    with received.lock:
+        return {
+            attributes(resource_metrics.resource.attributes).get("service.instance.id")
+            for request in received.metrics
+            for resource_metrics in request.resource_metrics
+            for scope_metrics in resource_metrics.scope_metrics
+            for found in scope_metrics.metrics
+            if found.name == metric
+        }
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_forked_children_export_metrics_through_their_own_exporter(protocol: str) -> None:
+    """A prefork child's metrics arrive, even when it forked while the parent was exporting
+    (the parent's connection is not the child's, nor is the export lock its thread held)."""
+    receiver = grpc_receiver if protocol == "grpc" else http_receiver
+    children = 3
+    with receiver(delay=1.0) as (endpoint, received):
+        code = FORKED_METRICS.format(endpoint=endpoint, protocol=protocol, children=children)
+        out = run_python(code, timeout=120)
+        senders = _instances(received, "messaging.process.duration")
+    result = out["result"]
+    children_seen = senders - {result["parent"]}
+    print(f"\n{protocol}: {len(children_seen)} of {children} forked children's metrics received")
+    assert result["codes"] == [0] * children
+    assert len(children_seen) == children
+
+
+def test_a_service_that_exports_aggregates_each_measurement_once() -> None:
+    """Each metric reader aggregates every measurement: the in-memory one ``capture()`` reads
+    rides along only where a capture may read it (``none``, ``memory``, a test run)."""
+    out = run_python(
+        """
+        import json, sys, obskit
+        from obskit import _state
+        telemetry = obskit.configure(service_name="svc", exporter="otlp",
+                                     endpoint="http://127.0.0.1:9", shutdown_timeout=1)
+        exporting = _state.captured_metric_reader()
+        obskit.reset()
+        obskit.configure(service_name="svc", exporter="none")
+        print(json.dumps({"exporting": exporting is not None,
+                          "none": _state.captured_metric_reader() is not None,
+                          "testing": "obskit.testing" in sys.modules}))
+        """
+    )
+    assert out["result"] == {"exporting": False, "none": True, "testing": False}
+
+
+def test_capture_sees_the_metrics_of_a_service_that_exports() -> None:
+    from obskit.testing import capture
+
+    obskit.configure(
+        service_name="svc", exporter="otlp", endpoint="http://127.0.0.1:9", shutdown_timeout=1
+    )
+
+    @obskit.traced.consumer("orders", system="rabbitmq")
+    def handle(message: dict[str, Any]) -> None:
+        return None
+
+    with capture() as captured:
+        handle({"headers": {}})
+    points = captured.metric_points("messaging.process.duration")
+    assert [attrs["messaging.destination.name"] for attrs, _ in points] == ["orders"]
+    assert points[0][1].count == 1

@@ -32,6 +32,12 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
@@ -39,6 +45,7 @@ from obskit._losses import losses
 
 __all__ = [
     "BoundedLogProcessor",
+    "BoundedMetricReader",
     "BoundedSpanProcessor",
     "Limits",
     "run_all_bounded",
@@ -47,6 +54,7 @@ __all__ = [
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_E = TypeVar("_E", bound="_Exporter | MetricExporter")
 
 #: seconds between attempts while the collector keeps failing: first, and the most
 _FIRST_BACKOFF: Final = 1.0
@@ -96,6 +104,37 @@ def run_all_bounded(
     return [call.wait(deadline - time.monotonic()) for call in started]
 
 
+class _Replaceable(Generic[_E]):
+    """An exporter made by a factory and called with a hard deadline: one that overruns is
+    abandoned (its shutdown, on its own thread, cuts its retries short) and a fresh one takes
+    over, so a stuck connection never stops export for good; a forked child makes its own (the
+    parent's connections are not the child's to use)."""
+
+    def __init__(self, make: Callable[[], _E]) -> None:
+        self._make = make
+        self.current = make()
+        weak = weakref.WeakMethod(self.renew)
+
+        def renew_in_child() -> None:
+            renew = weak()
+            if renew is not None:
+                renew()
+
+        os.register_at_fork(after_in_child=renew_in_child)
+
+    def renew(self) -> None:
+        self.current = self._make()
+
+    def run(self, call: Callable[[_E], _R], timeout: float) -> tuple[bool, _R | None]:
+        """``call(exporter)`` as :func:`run_bounded`; an exporter that overran is replaced."""
+        exporter = self.current
+        finished, result = run_bounded(lambda: call(exporter), timeout)
+        if not finished:
+            self.current = self._make()
+            run_bounded(exporter.shutdown, 0)
+        return finished, result
+
+
 def _env_int(name: str, default: int) -> int:
     try:
         return int(os.environ[name])
@@ -138,9 +177,9 @@ class _Flush:
 class _Batcher(Generic[_T]):
     """The bounded queue, its worker and the exporter behind it (one per signal)."""
 
-    def __init__(self, signal: str, make_exporter: Callable[[], _Exporter], limits: Limits):
+    def __init__(self, signal: str, make_exporter: Callable[[], _Exporter], limits: Limits) -> None:
         self._signal = signal
-        self._make_exporter = make_exporter
+        self._exporter = _Replaceable(make_exporter)
         self._limits = limits
         self._shutdown = False
         self._shutdown_deadline = 0.0
@@ -156,7 +195,6 @@ class _Batcher(Generic[_T]):
 
     def _start(self) -> None:
         """Fresh state and worker: at construction, and in a forked child."""
-        self._exporter = self._make_exporter()
         self._queue: deque[_T] = deque()
         self._flushes: deque[_Flush] = deque()
         self._wake = threading.Event()
@@ -206,8 +244,7 @@ class _Batcher(Generic[_T]):
         if left:
             self._queue.clear()
             losses.add(self._signal, "shutdown", left)
-        exporter = self._exporter
-        run_bounded(exporter.shutdown, self._shutdown_deadline - time.monotonic())
+        run_bounded(self._exporter.current.shutdown, self._shutdown_deadline - time.monotonic())
 
     # -- the worker ------------------------------------------------------------------------
 
@@ -245,17 +282,13 @@ class _Batcher(Generic[_T]):
         return True
 
     def _export(self, batch: list[_T], deadline: float) -> bool:
-        exporter = self._exporter
         timeout = min(self._limits.export_timeout, deadline - time.monotonic())
-        finished, result = run_bounded(lambda: exporter.export(batch), timeout)
+        finished, result = self._exporter.run(lambda exporter: exporter.export(batch), timeout)
         if finished and getattr(result, "name", None) == "SUCCESS":  # every SDK result enum
             self._backoff = 0.0
             self._retry_at = 0.0
             return True
         losses.add(self._signal, "export_failed" if finished else "export_timeout", len(batch))
-        if not finished:  # stuck (a collector that trickles bytes or never answers)
-            self._exporter = self._make_exporter()
-            run_bounded(exporter.shutdown, 0)  # cut its retries short, on its own thread
         self._backoff = min(max(self._backoff * 2, _FIRST_BACKOFF), _MAX_BACKOFF)
         self._retry_at = time.monotonic() + self._backoff
         return False
@@ -318,3 +351,49 @@ class BoundedLogProcessor(LogRecordProcessor):
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self._batcher.force_flush(timeout_millis)
+
+
+class _BoundedMetricExporter(MetricExporter):
+    """The metric exporter behind :class:`BoundedMetricReader`: each export has a deadline."""
+
+    def __init__(self, make_exporter: Callable[[], MetricExporter], export_timeout: float) -> None:
+        self._exporter = _Replaceable(make_exporter)
+        self._timeout = export_timeout
+        first = self._exporter.current
+        super().__init__(
+            preferred_temporality=first._preferred_temporality,
+            preferred_aggregation=first._preferred_aggregation,
+        )
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        finished, result = self._exporter.run(
+            lambda exporter: exporter.export(metrics_data, timeout_millis=timeout_millis),
+            min(self._timeout, timeout_millis / 1000),
+        )
+        return result if finished and result is not None else MetricExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True  # nothing is held here: the reader hands each collection to export()
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        run_bounded(self._exporter.current.shutdown, timeout_millis / 1000)
+
+
+class BoundedMetricReader(PeriodicExportingMetricReader):
+    """The SDK's periodic metric reader with obskit's bounds: an export that overruns is
+    abandoned with its exporter (a trickling collector would otherwise hold the reader's thread,
+    and metric export, for good), and a forked child exports through its own exporter."""
+
+    def __init__(self, make_exporter: Callable[[], MetricExporter], export_timeout: float) -> None:
+        super().__init__(
+            _BoundedMetricExporter(make_exporter, export_timeout),
+            export_timeout_millis=export_timeout * 1000,
+        )
+
+    def _at_fork_reinit(self) -> None:
+        # the parent's reader thread may have been exporting at the fork: its lock would stay
+        # held in the child, whose first collection would then wait for ever
+        self._export_lock = threading.Lock()
+        super()._at_fork_reinit()  # type: ignore[no-untyped-call]

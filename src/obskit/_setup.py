@@ -46,7 +46,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import Sampler
 
 from obskit import _state
-from obskit._export import BoundedLogProcessor, BoundedSpanProcessor, Limits, run_all_bounded
+from obskit._export import (
+    BoundedLogProcessor,
+    BoundedMetricReader,
+    BoundedSpanProcessor,
+    Limits,
+    run_all_bounded,
+)
 from obskit._fanout import LogFanout, SpanFanout
 from obskit._instance import SERVICE_INSTANCE_ID, new_instance_id, renew_after_fork
 from obskit._losses import fallback_warning, losses
@@ -400,8 +406,7 @@ def _install(
     tracer_provider = TracerProvider(resource=resource, sampler=sampler, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     STATE.metric_reader = None  # a reader belongs to one provider: this configuration gets its own
-    metric_reader = capture_metric_reader()
-    readers: list[MetricReader] = [metric_reader]
+    readers: list[MetricReader] = []
     memory: MemoryTelemetry | None = None
     export_timeout = _export_timeout()
     if exporter in ("otlp", "file"):
@@ -410,17 +415,15 @@ def _install(
             if exporter == "otlp"
             else _file_exporters(path)
         )
-        readers.append(
-            PeriodicExportingMetricReader(
-                metric_exporter(), export_timeout_millis=export_timeout * 1000
-            )
-        )
+        readers.append(BoundedMetricReader(metric_exporter, export_timeout + 1))
     elif exporter == "console":
         readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+    if _may_capture(exporter):
+        readers.append(capture_metric_reader())
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False
     )
-    STATE.metric_reader_attached = True
+    STATE.metric_reader_attached = STATE.metric_reader is not None
     if exporter in ("otlp", "file"):
         # Bounded queues and exports; each drop is counted in ``obskit.telemetry.dropped``.
         # (The SDK's own processor metrics stay off unless OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED
@@ -443,7 +446,7 @@ def _install(
         memory = MemoryTelemetry(
             spans=InMemorySpanExporter(),
             logs=InMemoryLogRecordExporter(),  # type: ignore[no-untyped-call]
-            metrics=metric_reader,
+            metrics=STATE.metric_reader,
         )
         tracer_provider.add_span_processor(SimpleSpanProcessor(memory.spans))
         logger_provider.add_log_record_processor(SimpleLogRecordProcessor(memory.logs))
@@ -461,6 +464,14 @@ def _install(
         memory=memory,
         shutdown_timeout=shutdown_timeout,
     )
+
+
+def _may_capture(exporter: str) -> bool:
+    """Whether ``capture()`` may read this configuration's metrics: without an exporter of its
+    own (``none``, ``memory``), or in a test run (the pytest plugin has loaded
+    ``obskit.testing``). Elsewhere the in-memory reader would only double the cost of every
+    measurement (each reader aggregates each one), so a service that exports has one reader."""
+    return exporter in ("none", "memory") or "obskit.testing" in sys.modules
 
 
 def _file_exporters(
