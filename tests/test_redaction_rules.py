@@ -19,6 +19,13 @@ from obskit.http._http_redaction import header_value, redact_query, redact_url
     ("text", "expected"),
     [
         ("pwd=abcd", "pwd=[REDACTED]"),
+        ("pwd=abc", "pwd=[REDACTED]"),  # the shortest secrets: 5 to 7 characters
+        ("pwd=x", "pwd=[REDACTED]"),
+        ("otp=12", "otp=[REDACTED]"),
+        ("pass:ab", "pass:[REDACTED]"),
+        ("sig=a1", "sig=[REDACTED]"),
+        ("id=123", "id=123"),
+        ("a:b", "a:b"),
         ("user=bob id=7", "user=bob id=7"),
         ("note=plain words", "note=plain words"),
         ("key=abcdef", "key=abcdef"),  # a credential only in URLs

@@ -374,3 +374,20 @@ def test_a_secret_cut_by_a_length_limit_is_scrubbed_first(outputs: Outputs) -> N
     with pytest.raises(RuntimeError):
         handle({"headers": {}})
     assert "eyJhbGciOiJIUzI1" not in outputs.take()
+
+
+@pytest.mark.parametrize("secret", ["pwd=abc", "otp=123", "pass:hu", "jwt=x1"])
+def test_short_secrets_reach_no_path(outputs: Outputs, secret: str) -> None:
+    """A value under 8 characters is scanned too: ``pwd=abc`` is a whole secret."""
+    value = secret.split("=")[-1].split(":")[-1]
+
+    @obskit.traced.consumer("orders", system="rabbitmq", attributes={"app.note": secret})
+    def handle(message: dict[str, Any]) -> None:
+        obskit.get_logger("short").info(secret, note=secret, nested={"n": [secret]})
+        raise RuntimeError(secret)
+
+    with pytest.raises(RuntimeError):
+        handle({"headers": {}})
+    out = outputs.take()
+    assert out.count(MARKER) >= 5  # event, field, nested field, attribute, exception message
+    assert f"={value}" not in out and f":{value}" not in out

@@ -77,7 +77,9 @@ SENSITIVE_NAME: Final = re.compile(
 PATTERN_BUDGET: Final = 0.005
 _CACHE_ENTRIES: Final = 4096
 _CACHE_KEY_CHARS: Final = 256  # longer names are judged each time, never kept
-_MIN_TEXT: Final = 8  # shorter strings hold none of the shapes below
+#: shorter strings hold none of the shapes below: the shortest is a 3-letter sensitive
+#: component, a separator and one character (``pwd=x``)
+_MIN_TEXT: Final = 5
 _MAX_DEPTH: Final = 8
 
 #: secrets by their shape, wherever they appear in a text: each pattern runs only on a text that
