@@ -84,12 +84,11 @@ def _pending(
     plans: dict[tuple[str, type], _Plan | None],
     mapping: Mapping[str, Any],
 ) -> list[tuple[str, Any, _Plan]] | None:
-    """The keys with something to do; None (the cached common case) when every key is known
-    good: ``clean`` by key first, ``plans`` by key and type for a key seen with other types."""
+    """The keys with something to do; None when every key is known good: ``clean`` by key
+    first, ``plans`` by key and type for a key seen with other types."""
     todo: list[tuple[str, Any, _Plan]] | None = None
-    known = clean.get
     for key, value in mapping.items():
-        if known(key) is value.__class__:
+        if clean.get(key) is type(value):
             continue
         plan = plans.get((key, value.__class__), _UNSEEN)
         if plan is None:
@@ -152,10 +151,14 @@ class ConventionValidator:
     # -- log events ------------------------------------------------------------------------
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        todo = _pending(self._log_clean, self._log_plans, event_dict)
-        if todo is None:
-            return event_dict
-        return self._act(event_dict, todo, "log")  # type: ignore[arg-type]
+        clean = self._log_clean
+        for key, value in event_dict.items():  # the cached path: every key seen clean
+            if clean.get(key) is not type(value):
+                todo = _pending(clean, self._log_plans, event_dict)
+                if todo is None:
+                    return event_dict
+                return self._act(event_dict, todo, "log")  # type: ignore[arg-type]
+        return event_dict
 
     # -- span attributes -------------------------------------------------------------------
 

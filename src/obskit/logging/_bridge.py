@@ -31,8 +31,11 @@ from opentelemetry._logs import LogRecord, NoOpLoggerProvider, SeverityNumber
 from opentelemetry._logs._internal import ProxyLoggerProvider
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import Logger as SDKLogger
-from opentelemetry.sdk._logs import LogRecordLimits, ReadableLogRecord
-from opentelemetry.sdk._logs._internal import SynchronousMultiLogRecordProcessor
+from opentelemetry.sdk._logs import (
+    LogRecordLimits,
+    ReadableLogRecord,
+    SynchronousMultiLogRecordProcessor,
+)
 from structlog.typing import EventDict, WrappedLogger
 
 if TYPE_CHECKING:
@@ -55,9 +58,9 @@ SEVERITY: Final[dict[str, tuple[SeverityNumber, str]]] = {
     "fatal": (SeverityNumber.FATAL, "CRITICAL"),
 }
 _DEFAULT_SEVERITY: Final = (SeverityNumber.INFO, "INFO")
-#: Carried by the record itself (body, severity, trace ids, timestamp) or internal.
 #: a structlog event that is a name (lowercase parts joined by '.' or '_'), not a sentence
 _EVENT_NAME: Final = re.compile(r"^[a-z][a-z0-9]*(?:[._][a-z0-9]+)*$")
+#: Carried by the record itself (body, severity, trace ids, timestamp) or internal.
 _NOT_ATTRIBUTES: Final = frozenset(
     {"event", "level", "timestamp", "logger", "trace_id", "span_id", "trace_flags"}
     | {"exc_info", "exception", "stack_info", "positional_args", "_record", "_from_structlog"}
