@@ -216,7 +216,20 @@ def main() -> None:
     parser.add_argument("--setting", choices=["noexport", "export"])
     parser.add_argument("--number", type=int, default=NUMBER)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--only",
+        choices=["off", "warn", "fix"],
+        help="only log --number events in this obskit mode, no export (to count instructions)",
+    )
     args = parser.parse_args()
+    if args.only:
+        import obskit
+
+        obskit.configure(service_name="bench", exporter="none")
+        call = _in_span(_obskit(args.only))
+        for _ in range(200 + args.number):
+            call()
+        return
     if args.setting:
         print(json.dumps(measure(args.setting, args.number, args.repeat)))
         return
