@@ -364,3 +364,32 @@ def test_capture_sees_the_metrics_of_a_service_that_exports() -> None:
     points = captured.metric_points("messaging.process.duration")
     assert [attrs["messaging.destination.name"] for attrs, _ in points] == ["orders"]
     assert points[0][1].count == 1
+
+
+PROBE = """
+import json, time
+import obskit
+from obskit._losses import losses
+obskit.configure(service_name="probe", exporter="otlp", endpoint="http://127.0.0.1:9")
+
+@obskit.traced
+def work(n):
+    return n
+
+for n in range(1000):
+    work(n)
+deadline = time.monotonic() + 30
+while losses.counts.get(("span", "export_failed"), 0) <= 128 and time.monotonic() < deadline:
+    time.sleep(0.02)
+print(json.dumps({reason: n for (signal, reason), n in losses.counts.items() if signal == "span"}))
+"""
+
+
+def test_after_a_failure_one_span_probes_the_collector() -> None:
+    """A collector that stays down costs one span per attempt (encoded, sent, dropped), not a
+    batch; the queue stays full and the host's spans are refused at the door, the cheap way."""
+    out = run_python(PROBE, SMALL_QUEUES, timeout=60)
+    dropped = out["result"]
+    print(f"\nspans dropped against a closed port, by reason: {dropped}")
+    assert dropped["export_failed"] == 128 + 1  # the first batch, then a one-span probe
+    assert dropped["queue_full"] == 1000 - 128 - 256  # the rest waits in the full queue

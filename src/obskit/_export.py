@@ -12,10 +12,14 @@ model (a bounded queue, one worker thread, batches) and bounds every wait:
   abandoned with its exporter, and a fresh exporter takes over, so a stuck connection never
   stops export for good;
 - after a failure the worker backs off (1 s doubling to 30 s) instead of spending the queue on
-  a collector that is down; the next attempt after the pause resumes export once it is back;
+  a collector that is down; the next attempt after the pause sends one item first (a probe)
+  and resumes export once the collector is back;
 - ``force_flush(timeout_millis)`` and ``shutdown(timeout_millis)`` return by their deadline;
 - after ``fork()`` the child gets an empty queue, a new worker and a new exporter (the parent's
   connections are not the child's to use).
+
+Metrics keep the SDK's periodic reader (:class:`BoundedMetricReader`), with the same deadline on
+each export and a forked child's own exporter.
 """
 
 from __future__ import annotations
@@ -271,13 +275,20 @@ class _Batcher(Generic[_T]):
             request.done.set()
 
     def _drain(self, deadline: float) -> bool:
-        """Export what is queued now, batch by batch, until done, a failure or the deadline."""
+        """Export what is queued now, batch by batch, until done, a failure or the deadline.
+
+        After a failure the first batch is a single item, a probe: a collector that is still
+        down costs one item encoded and dropped, not a batch, and the queue stays full, so
+        the host's threads keep to the cheapest path (a span or record refused at the door)."""
         queue = self._queue
-        for _ in range(-(-len(queue) // self._limits.batch)):
+        left = len(queue)
+        while left > 0 and queue:
             if time.monotonic() >= deadline:
                 return False
-            batch = [queue.popleft() for _ in range(min(len(queue), self._limits.batch))]
-            if batch and not self._export(batch, deadline):
+            size = 1 if self._backoff else self._limits.batch
+            batch = [queue.popleft() for _ in range(min(len(queue), size))]
+            left -= len(batch)
+            if not self._export(batch, deadline):
                 return False
         return True
 
