@@ -85,6 +85,11 @@ def record_outcome(
     return kind
 
 
+def in_context(span: Span, parent: context_api.Context | None) -> context_api.Context:
+    """``parent`` with ``span`` as its current span: the context a call runs in."""
+    return _set_span_in_context(span, parent)
+
+
 class SpanCall:
     """Implements ``_instrument.Call`` for one span; subclasses add metrics."""
 
@@ -96,14 +101,13 @@ class SpanCall:
     def __init__(
         self,
         span: Span,
-        parent: context_api.Context | None,
+        context: context_api.Context,
         policy: ErrorPolicy,
-        *,
         record_exception: bool = True,
         reraise_all: bool = True,
     ) -> None:
         self.span = span
-        self.context = _set_span_in_context(span, parent)
+        self.context = context  # the call's own: its span in it (see ``in_context``)
         self.policy = policy
         self.record_exception = record_exception
         self.reraise_all = reraise_all

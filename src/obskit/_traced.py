@@ -11,7 +11,7 @@ from opentelemetry.trace import SpanKind
 
 from obskit._instrument import wrap
 from obskit._providers import sdk_tracer
-from obskit._spans import SpanCall, call_attributes, check_attributes
+from obskit._spans import SpanCall, call_attributes, check_attributes, in_context
 from obskit._state import STATE
 from obskit.errors import ErrorPolicy, RetryDelay
 from obskit.messaging._consumer import (
@@ -61,7 +61,7 @@ class FunctionOperation:
         )
         return SpanCall(
             span,
-            parent,
+            in_context(span, parent),
             self.errors or STATE.settings.error_policy,
             record_exception=self.record_exception,
         )

@@ -43,13 +43,28 @@ _ZERO_SPAN: Final = "0" * 16
 # W3C Trace Context
 
 
+#: the common case, version 00 with nothing around it: checked by one match, read by position
+_VERSION_00: Final = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}").fullmatch
+#: every flags byte's TraceFlags, unknown bits dropped (built once, not per message)
+_FLAGS: Final = {f"{i:02x}": trace.TraceFlags(i & _KNOWN_FLAGS) for i in range(256)}
+_SpanContext = trace.SpanContext
+
+
 def parse_traceparent(values: list[str]) -> trace.SpanContext | None:
     """A remote ``SpanContext`` from the ``traceparent`` values, or None when they are invalid."""
     if len(values) != 1:
         if values:
             note_invalid("duplicate_traceparent", values[0])
         return None
-    header = values[0].strip(" \t")
+    header = values[0]
+    if len(header) == 55 and _VERSION_00(header) is not None:
+        trace_id, span_id = int(header[3:35], 16), int(header[36:52], 16)
+        if trace_id and span_id:
+            return _SpanContext(trace_id, span_id, True, _FLAGS[header[53:]])
+    return _parse_general(header.strip(" \t"))
+
+
+def _parse_general(header: str) -> trace.SpanContext | None:
     match = _TRACEPARENT.fullmatch(header)
     if match is None:
         note_invalid("malformed_traceparent", header)
@@ -65,12 +80,7 @@ def parse_traceparent(values: list[str]) -> trace.SpanContext | None:
     ):
         note_invalid("malformed_traceparent", header)
         return None
-    return trace.SpanContext(
-        trace_id=int(trace_hex, 16),
-        span_id=int(span_hex, 16),
-        is_remote=True,
-        trace_flags=trace.TraceFlags(int(flags, 16) & _KNOWN_FLAGS),
-    )
+    return _SpanContext(int(trace_hex, 16), int(span_hex, 16), True, _FLAGS[flags])
 
 
 def format_traceparent(span_context: trace.SpanContext) -> str:
@@ -130,13 +140,17 @@ def parse(parents: list[str], tracestate: Callable[[], list[str]]) -> trace.Span
     span_context = parse_traceparent(parents)
     if span_context is None:
         return None
-    states = tracestate()
-    if states:
-        span_context = trace.SpanContext(
-            span_context.trace_id,
-            span_context.span_id,
-            is_remote=True,
-            trace_flags=span_context.trace_flags,
-            trace_state=_tracestate.parse(states),
-        )
-    return span_context
+    return with_tracestate(span_context, tracestate())
+
+
+def with_tracestate(span_context: trace.SpanContext, states: list[str]) -> trace.SpanContext:
+    """``span_context`` carrying the ``tracestate`` header(s) ``states`` (none: unchanged)."""
+    if not states:
+        return span_context
+    return _SpanContext(
+        span_context.trace_id,
+        span_context.span_id,
+        True,
+        span_context.trace_flags,
+        _tracestate.parse(states),
+    )

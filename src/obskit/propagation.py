@@ -17,6 +17,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.context import Context, get_current
 from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.trace import NonRecordingSpan
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from obskit._baggage import extract_baggage
@@ -30,7 +31,14 @@ from obskit._carriers import (
     invalid_header_counts,
     note_invalid,
 )
-from obskit._traceparent import TRACEPARENT, TRACESTATE, TraceContextPropagator, parse
+from obskit._traceparent import (
+    TRACEPARENT,
+    TRACESTATE,
+    TraceContextPropagator,
+    parse,
+    parse_traceparent,
+    with_tracestate,
+)
 
 __all__ = [
     "HEADER_GETTER",
@@ -121,6 +129,66 @@ def extract(carrier: object, context: Context | None = None) -> Context:
     except Exception as exc:  # never let a header break the host
         note_invalid("carrier_error", repr(exc))
         return Context() if context is None else context
+
+
+#: the key under which the API keeps a context's span (read once, through the API itself)
+SPAN_KEY: Final = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
+_TRACE_KEYS: Final = frozenset(_WANTED)
+_ROOT: Final = Context()  # immutable: one empty context serves every message without a parent
+
+
+def extract_incoming(
+    carrier: object, also: str
+) -> tuple[Context, trace.SpanContext | None, list[str]]:
+    """What a consumer needs of a message's headers, in one pass over a dict: the context
+    :func:`extract` gives, the producer's span context (None when there is no valid one), and
+    the values of the one further header ``also`` (lowercase). Never raises."""
+    try:
+        if type(carrier) is dict and _uses_default_propagators():
+            get = carrier.get
+            parent, state, baggage = get(TRACEPARENT), get(TRACESTATE), get(BAGGAGE)
+            extra = get(also)
+            found = (parent is not None) + (state is not None) + (baggage is not None)
+            if found + (extra is not None) == len(carrier) or not _other_spellings(carrier, also):
+                remote = None
+                if parent is not None:
+                    parents = [parent] if type(parent) is str else _values(parent, TRACEPARENT)
+                    remote = parse_traceparent(parents)
+                    if remote is not None and state is not None:
+                        remote = with_tracestate(remote, _values(state, TRACESTATE))
+                context = _ROOT if remote is None else Context({SPAN_KEY: NonRecordingSpan(remote)})
+                if baggage is not None:
+                    values = _values(baggage, BAGGAGE)
+                    if values:  # within the limits, never logged whole
+                        context = extract_baggage(values, context)
+                return context, remote, ([] if extra is None else _values(extra, also))
+        context = extract(carrier)
+        remote = trace.get_current_span(context).get_span_context()
+        return context, (remote if remote.is_valid else None), header_values(carrier, also)
+    except Exception as exc:  # never let a header break the host
+        note_invalid("carrier_error", repr(exc))
+        return Context(), None, []
+
+
+def _other_spellings(carrier: dict[Any, Any], also: str) -> bool:
+    """Whether a key of ``carrier`` may be another spelling of a wanted header (``Traceparent``,
+    ``b"baggage"``): then the general path, which reads every spelling, decides."""
+    for name in carrier:
+        if type(name) is not str:
+            return True
+        if name not in _TRACE_KEYS and name != also:
+            lowered = name.lower()
+            if lowered in _TRACE_KEYS or lowered == also:
+                return True
+    return False
+
+
+def _values(value: object, key: str) -> list[str]:
+    if type(value) is str:
+        return [value]
+    if type(value) is list or type(value) is tuple:
+        return decode_all(list(value), key)
+    return decode_all([value], key)
 
 
 def inject(carrier: Any, context: Context | None = None) -> Any:

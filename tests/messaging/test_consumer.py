@@ -134,6 +134,50 @@ def test_a_delivery_span_starts_with_its_age_attempt_and_redelivery(telemetry: C
     assert dict(telemetry.span("process orders").attributes or {}) == started
 
 
+def test_duplicates_order_and_the_sent_time_are_start_attributes_too(telemetry: Captured) -> None:
+    """The duplicate window, the ordering check and the ``obskit-sent-at`` age are decided
+    before the span starts; only their events come after."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    from obskit import _setup
+
+    at_start: list[dict[str, Any]] = []
+
+    class AtStart(SpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            at_start.append(dict(span.attributes or {}))
+
+    fanout, _ = _setup.attach_sinks()
+    processor = AtStart()
+    fanout.targets.add(processor)
+    try:
+
+        @obskit.traced.consumer(
+            "orders", system="rabbitmq", sequence=lambda m: (m["key"], m["number"])
+        )
+        def on_message(message: dict[str, Any]) -> None: ...
+
+        sent = str(time.time_ns() - 3_000_000_000)
+        headers = {"traceparent": SAMPLED, "obskit-sent-at": sent}
+        on_message({"headers": headers, "id": "m-1", "key": "k", "number": 2})
+        on_message({"headers": headers, "id": "m-1", "key": "k", "number": 1})
+    finally:
+        fanout.targets.remove(processor)
+    first, second = at_start
+    assert 3 <= first["obskit.message.age"] < 60
+    assert "obskit.message.duplicate" not in first
+    assert second["obskit.message.duplicate"] is True
+    assert second["obskit.message.out_of_order"] is True
+    assert second["obskit.message.overtaken_by"] == 2
+    spans = telemetry.find_spans("process orders")
+    assert [dict(s.attributes or {}) for s in spans] == at_start
+    assert [e.name for e in spans[1].events] == [
+        "obskit.message.duplicate",
+        "obskit.message.out_of_order",
+    ]
+    assert spans[1].parent is not None and spans[1].parent.span_id == 0x00F067AA0BA902B7
+
+
 def test_dynamic_destination_uses_the_template(telemetry: Captured) -> None:
     def tenant_queue(message: dict[str, Any]) -> str:
         return f"orders.{message['tenant']}"

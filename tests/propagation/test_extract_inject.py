@@ -92,6 +92,11 @@ def test_the_given_context_is_kept() -> None:
         (f"01{PARENT[2:]}", True),
         (f"00-{'0' * 32}-00f067aa0ba902b7-01", False),
         (f"00-{TRACE_HEX}-{'0' * 16}-01", False),
+        (f"00-{TRACE_HEX.upper()}-00f067aa0ba902b7-01", False),  # lowercase hex only
+        (f"00-{TRACE_HEX}-00f067aa0ba902b7-0x", False),
+        (f"00-{TRACE_HEX}-00f067aa0ba902b7-+1", False),
+        (f"00-{TRACE_HEX[:-1]}_-00f067aa0ba902b7-01", False),
+        (f"00-{TRACE_HEX}-00f067aa0ba902b7-ff", True),  # unknown flag bits are dropped
     ],
 )
 def test_traceparent_versions_and_zero_ids(header: str, valid: bool) -> None:
@@ -99,6 +104,8 @@ def test_traceparent_versions_and_zero_ids(header: str, valid: bool) -> None:
     assert (parsed is not None) is valid
     if parsed is not None:
         assert f"{parsed.trace_id:032x}" == TRACE_HEX
+        assert parsed.span_id == 0x00F067AA0BA902B7 and parsed.is_remote
+        assert int(parsed.trace_flags) in (0x01, 0x03)
 
 
 def test_the_debug_record_names_the_bad_value(caplog: pytest.LogCaptureFixture) -> None:
@@ -199,3 +206,44 @@ def test_a_current_span_wins_over_pending_headers() -> None:
     finally:
         context.detach(attached)
         propagation.reset_pending_headers(token)
+
+
+SENT_AT = "obskit-sent-at"
+INCOMING = [
+    {"traceparent": PARENT},
+    {"traceparent": PARENT, SENT_AT: "123", "x-other": "1"},
+    {"traceparent": PARENT, "tracestate": "k=v", "baggage": "a=b", SENT_AT: b"123"},
+    {"Traceparent": PARENT, "traceparent": PARENT},  # two spellings: a duplicate, invalid
+    {"traceparent": [PARENT], "OBSKIT-SENT-AT": "123"},
+    {b"traceparent": PARENT.encode(), SENT_AT: ["1", "2"]},
+    {"traceparent": (PARENT, PARENT)},
+    {"traceparent": b"\xff", SENT_AT: b"\xfe"},
+    {"traceparent": "not-a-parent", "tracestate": "k=v"},
+    {"traceparent": f"01{PARENT[2:]}-later"},
+    {"baggage": "a=b"},
+    {},
+    None,
+    7,
+    [("traceparent", PARENT.encode()), (SENT_AT, b"123")],
+]
+
+
+@pytest.mark.parametrize("carrier", INCOMING)
+def test_the_consumers_one_pass_reads_what_extract_and_header_values_read(carrier: Any) -> None:
+    """``extract_incoming`` (the per-message path) agrees with the general functions on every
+    carrier: the context, the producer's span context and the further header's values."""
+    context, remote, sent = propagation.extract_incoming(carrier, SENT_AT)
+    expected = obskit.extract(carrier)
+    assert _summary(context) == _summary(expected)
+    parent = trace.get_current_span(expected).get_span_context()
+    assert remote == (parent if parent.is_valid else None)
+    assert sent == propagation.header_values(carrier, SENT_AT)
+
+
+def test_the_consumers_one_pass_honours_a_custom_global_propagator(baggage_only: None) -> None:
+    context, remote, sent = propagation.extract_incoming(
+        {"traceparent": PARENT, "Baggage": "a=b", SENT_AT: "5"}, SENT_AT
+    )
+    assert remote is None  # the global propagator reads baggage only
+    assert dict(baggage.get_all(context)) == {"a": "b"}
+    assert sent == ["5"]

@@ -140,14 +140,17 @@ def _lookup(table: Mapping[tuple[str, str], Any], message_type: type) -> Any:
 
 def mapping_adapter(message: Mapping[str, Any]) -> MessageInfo:
     """A mapping with ``headers`` (and optionally ``id``, ``body``, ``destination``)."""
-    body = message.get("body")
-    return MessageInfo(
-        readable="headers" in message,
-        headers=message.get("headers"),
-        destination=_opt_str(message.get("destination")),
-        message_id=_opt_str(message.get("id") or message.get("message_id")),
-        conversation_id=_opt_str(message.get("conversation_id")),
-        body_size=_size(body),
+    get = message.get
+    headers = get("headers", _NO_HEADERS)
+    destination, conversation = get("destination"), get("conversation_id")
+    body = get("body")
+    return MessageInfo(  # positional: this runs for every message
+        None if headers is _NO_HEADERS else headers,
+        None if destination is None else _opt_str(destination),
+        _opt_str(get("id") or get("message_id")),
+        None if conversation is None else _opt_str(conversation),
+        len(body) if type(body) is bytes else _size(body),
+        readable=headers is not _NO_HEADERS,
     )
 
 
@@ -170,6 +173,8 @@ _NO_HEADERS: Any = object()
 def _opt_str(value: object) -> str | None:
     if value is None:
         return None
+    if type(value) is str:
+        return value
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
@@ -186,7 +191,8 @@ def _size(body: object) -> int | None:
 def read_message(message: Any, headers: Callable[[Any], object] | None) -> MessageInfo:
     """Adapter output for ``message``; a failing adapter gives an empty MessageInfo, logged."""
     try:
-        info = adapter_for(type(message))(message)
+        adapter = _cache.get(type(message)) or adapter_for(type(message))
+        info = adapter(message)
         if headers is not None:
             info.headers = headers(message)
             info.readable = True

@@ -9,6 +9,7 @@ from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Link, SpanKind
 
 from obskit import _semconv_names as sc
@@ -18,15 +19,18 @@ from obskit._spans import SpanCall, call_attributes, check_attributes, warn_once
 from obskit._state import STATE, scrub_text
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 from obskit.messaging import _observe
-from obskit.messaging._adapter import MessageInfo, argument_shapes, read_message
+from obskit.messaging._adapter import argument_shapes, read_message
+from obskit.messaging._observe import Sequencer as Sequencer
 from obskit.messaging._settle import CONSUMER_CALL_KEY
+from obskit.propagation import SPAN_KEY, extract_incoming
 
 _log = logging.getLogger("obskit.messaging")
+_CONSUMER = SpanKind.CONSUMER
+_ROOT = Context()  # parent=False: every message starts a trace of its own (a link keeps it)
 
 Destination = str | Callable[..., str]
 MessageSelector = str | int | None
 Attributes = dict[str, Any] | Callable[..., dict[str, Any]] | None
-Sequencer = Callable[[Any], tuple[str, int]]
 
 
 def log_outcome(kind: ErrorKind, exc: BaseException, metric_attributes: dict[str, Any]) -> None:
@@ -60,13 +64,14 @@ class ConsumerCall(SpanCall):
     def __init__(
         self,
         span: Any,
-        parent: Any,
+        parent: Context,
         policy: ErrorPolicy,
         metric_attributes: Any,
         messages: int = 1,
     ) -> None:
-        super().__init__(span, parent, policy, reraise_all=False)
-        self.context = context_api.set_value(CONSUMER_CALL_KEY, self, self.context)
+        # the span and this call in one copy of the parent context (``settled()`` finds it)
+        context = Context({**parent, SPAN_KEY: span, CONSUMER_CALL_KEY: self})
+        SpanCall.__init__(self, span, context, policy, True, False)  # positional: a hot path
         self.metric_attributes = metric_attributes
         self.messages = messages  # a batch counts every message it consumed
 
@@ -125,6 +130,10 @@ class ConsumerOperation:
         }
         if consumer_group:
             self.base_attributes[sc.MESSAGING_CONSUMER_GROUP_NAME] = consumer_group
+        #: the callable naming each message's destination (None: the name is fixed)
+        self.destination_of = None if isinstance(destination, str) else destination
+        #: whose duplicates these are: this consumer at its destination (fan-out is no duplicate)
+        self.owner = (self, destination) if isinstance(destination, str) else None
         if isinstance(destination, str):
             self.span_name = f"{operation_name} {destination}"
             self.base_attributes[sc.MESSAGING_DESTINATION_NAME] = destination
@@ -162,32 +171,41 @@ class ConsumerOperation:
             return None
         message = self.locate(args, kwargs)
         info = read_message(message, self.headers)
-        parent = propagation.extract(info.headers)
-        producer = trace.get_current_span(parent).get_span_context()
-        attributes = dict(self.base_attributes)
-        if not isinstance(self.destination, str):
+        parent, producer, sent = extract_incoming(info.headers, sc.SENT_AT_HEADER)
+        attributes = self.base_attributes.copy()
+        if self.destination_of is not None:
             attributes[sc.MESSAGING_DESTINATION_NAME] = dynamic_destination(
-                self.destination, args, kwargs
+                self.destination_of, args, kwargs
             )
-        _add_info(attributes, info)
-        age = _observe.start_attributes(info, attributes)
-        if not producer.is_valid:
+        if info.message_id is not None:
+            attributes[sc.MESSAGING_MESSAGE_ID] = info.message_id
+        if info.conversation_id is not None:
+            attributes[sc.MESSAGING_MESSAGE_CONVERSATION_ID] = info.conversation_id
+        if info.body_size is not None:
+            attributes[sc.MESSAGING_MESSAGE_BODY_SIZE] = info.body_size
+        if info.attributes:
+            attributes.update(info.attributes)
+        owner = self.owner or (self, info.destination)
+        later = _observe.start_attributes(attributes, info, sent, owner, message, self.sequence)
+        if producer is None:
             attributes[sc.OBSKIT_CONTEXT_MISSING] = True
             if not info.readable and not self.warned_unreadable:
                 self.warn_unreadable(message)
-        user = call_attributes(self.attributes, args, kwargs)
-        if user:
-            attributes.update(user)
-        links = [Link(producer)] if producer.is_valid else None
+        if self.attributes is not None:
+            user = call_attributes(self.attributes, args, kwargs)
+            if user:
+                attributes.update(user)
         span = tracer.start_span(
             self.span_name,
-            context=parent if self.use_parent else context_api.Context(),
-            kind=SpanKind.CONSUMER,
-            attributes=attributes,
-            links=links,
+            parent if self.use_parent else _ROOT,
+            _CONSUMER,
+            attributes,
+            None if producer is None else [Link(producer)],
         )
-        _observe.observe(span, info, message, self.sequence, self.metric_attributes, id(self), age)
-        return ConsumerCall(span, parent, self.policy(), self.metric_attributes)
+        if later:
+            _observe.after_start(span, attributes, self.metric_attributes)
+        policy = self.errors or STATE.settings.error_policy
+        return ConsumerCall(span, parent, policy, self.metric_attributes)
 
     passes_context = True
 
@@ -229,17 +247,6 @@ def dynamic_destination(destination: Callable[..., str], args: Any, kwargs: Any)
         return "unknown"
 
 
-def _add_info(attributes: dict[str, Any], info: MessageInfo) -> None:
-    if info.message_id is not None:
-        attributes[sc.MESSAGING_MESSAGE_ID] = info.message_id
-    if info.conversation_id is not None:
-        attributes[sc.MESSAGING_MESSAGE_CONVERSATION_ID] = info.conversation_id
-    if info.body_size is not None:
-        attributes[sc.MESSAGING_MESSAGE_BODY_SIZE] = info.body_size
-    if info.attributes:
-        attributes.update(info.attributes)
-
-
 class BatchConsumerOperation(ConsumerOperation):
     """One span for a batch: ``messaging.batch.message_count`` and a link per message."""
 
@@ -260,9 +267,9 @@ class BatchConsumerOperation(ConsumerOperation):
                 links.append(Link(producer))
         attributes = dict(self.base_attributes)
         attributes[sc.MESSAGING_BATCH_MESSAGE_COUNT] = len(batch)
-        if not isinstance(self.destination, str):
+        if self.destination_of is not None:
             attributes[sc.MESSAGING_DESTINATION_NAME] = dynamic_destination(
-                self.destination, args, kwargs
+                self.destination_of, args, kwargs
             )
         if batch and not links:
             attributes[sc.OBSKIT_CONTEXT_MISSING] = True

@@ -52,7 +52,7 @@ def delivery_in(args: tuple[Any, ...]) -> PikaDelivery | None:
     """``(channel, method, properties, body)`` from ``basic_consume`` or ``basic_get``."""
     method = type(args[1])
     if method.__name__ in ("Deliver", "GetOk") and method.__module__.startswith("pika"):
-        return PikaDelivery(*args)
+        return tuple.__new__(PikaDelivery, args)  # four arguments: no field check needed
     return None
 
 
@@ -64,10 +64,16 @@ def rabbitmq_destination(exchange: str | None, routing_key: str | None) -> str:
     return exchange or routing_key or "amq.default"
 
 
+#: the headers that can count attempts beyond the redelivered flag
+_COUNTING_HEADERS: Final = frozenset({ATTEMPT_HEADER, "x-delivery-count", "x-death"})
+
+
 def rabbitmq_attempt(headers: object, redelivered: bool) -> int:
     """The delivery attempt: obskit's retry copies carry ``obskit-attempt``; quorum queues count
     deliveries (``x-delivery-count``); dead-letter round trips are in ``x-death``; a classic
     queue's redelivery flag says "at least one more"."""
+    if not headers or (type(headers) is dict and _COUNTING_HEADERS.isdisjoint(headers)):
+        return 2 if redelivered else 1  # a first delivery (or a classic queue's redelivery)
     base = 1 + _deaths(headers)
     if isinstance(headers, Mapping):
         base = _header_int(headers.get(ATTEMPT_HEADER)) or base
@@ -97,22 +103,21 @@ def rabbitmq_attributes(routing_key: str | None, delivery_tag: object) -> dict[s
 
 
 def read_delivery(delivery: PikaDelivery) -> MessageInfo:
-    method, properties = delivery.method, delivery.properties
+    _, method, properties, body = delivery
     headers = getattr(properties, "headers", None)
     routing_key = getattr(method, "routing_key", "") or ""
     redelivered = bool(getattr(method, "redelivered", False))
     timestamp = getattr(properties, "timestamp", None)
-    body = delivery.body
-    return MessageInfo(
-        headers=headers,
-        destination=rabbitmq_destination(getattr(method, "exchange", ""), routing_key),
-        message_id=_opt_str(getattr(properties, "message_id", None)),
-        conversation_id=_opt_str(getattr(properties, "correlation_id", None)),
-        body_size=len(body) if body is not None else None,
-        timestamp=float(timestamp) if timestamp else None,
-        attempt=rabbitmq_attempt(headers, redelivered),
-        redelivered=redelivered,
-        attributes=rabbitmq_attributes(routing_key, getattr(method, "delivery_tag", None)),
+    return MessageInfo(  # positional (every message): the fields in their order
+        headers,
+        rabbitmq_destination(getattr(method, "exchange", ""), routing_key),
+        _opt_str(getattr(properties, "message_id", None)),
+        _opt_str(getattr(properties, "correlation_id", None)),
+        None if body is None else len(body),
+        float(timestamp) if timestamp else None,
+        rabbitmq_attempt(headers, redelivered),
+        redelivered,
+        rabbitmq_attributes(routing_key, getattr(method, "delivery_tag", None)),
     )
 
 

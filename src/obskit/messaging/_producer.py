@@ -17,7 +17,7 @@ from obskit import _semconv_names as sc
 from obskit import propagation
 from obskit._memory import OVERFLOW
 from obskit._providers import instruments, sdk_tracer
-from obskit._spans import SpanCall, call_attributes, check_attributes, record_outcome
+from obskit._spans import SpanCall, call_attributes, check_attributes, in_context, record_outcome
 from obskit._state import STATE
 from obskit.errors import ErrorKind, ErrorPolicy, error_type
 
@@ -183,7 +183,7 @@ class ProducerOperation:
         span = tracer.start_span(
             self.span_name, context=parent, kind=SpanKind.PRODUCER, attributes=attributes
         )
-        return SpanCall(span, parent, self.errors or STATE.settings.error_policy)
+        return SpanCall(span, in_context(span, parent), self.errors or STATE.settings.error_policy)
 
     passes_context = False
 
