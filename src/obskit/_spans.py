@@ -103,6 +103,7 @@ class SpanCall:
         span: Span,
         context: context_api.Context,
         policy: ErrorPolicy,
+        *,
         record_exception: bool = True,
         reraise_all: bool = True,
     ) -> None:

@@ -65,7 +65,7 @@ def _uses_default_propagators() -> bool:
     """True when the global propagator is W3C trace context + baggage (ours or the SDK's)."""
     current = propagate.get_global_textmap()
     if _fast_path_for[0] is current:
-        return bool(_fast_path_for[1])
+        return _fast_path_for[1] is True
     members = getattr(current, "_propagators", None)
     fast = current is DEFAULT_PROPAGATOR or (
         members is not None

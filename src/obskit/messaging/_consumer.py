@@ -69,11 +69,18 @@ class ConsumerCall(SpanCall):
         metric_attributes: Any,
         messages: int = 1,
     ) -> None:
-        # the span and this call in one copy of the parent context (``settled()`` finds it)
-        context = Context({**parent, SPAN_KEY: span, CONSUMER_CALL_KEY: self})
-        SpanCall.__init__(self, span, context, policy, True, False)  # positional: a hot path
+        # SpanCall's fields, set here rather than through its __init__: one frame less on
+        # every message. The span and this call go in one copy of the parent context
+        # (``settled()`` finds the call there).
+        self.span = span
+        self.context = Context({**parent, SPAN_KEY: span, CONSUMER_CALL_KEY: self})
+        self.policy = policy
+        self.record_exception = True
+        self.reraise_all = False  # the policy decides what goes back to the broker client
+        self.kind = self.error_type = None
         self.metric_attributes = metric_attributes
         self.messages = messages  # a batch counts every message it consumed
+        self.start = time.perf_counter()
 
     def failed(self, exc: BaseException) -> bool:
         reraise = super().failed(exc)
