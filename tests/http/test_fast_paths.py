@@ -44,6 +44,45 @@ def test_httpx_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Capt
     assert seen[1].headers["baggage"] == "tenant=t1"
 
 
+def test_requests_injection_replaces_any_spelling_and_keeps_baggage(telemetry: Captured) -> None:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from obskit.http import instrument_requests, uninstrument_requests
+
+    seen: list[requests.PreparedRequest] = []
+
+    class Answer(HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+            seen.append(request)
+            response = requests.Response()
+            response.status_code, response.request, response.url = 200, request, request.url
+            return response
+
+    session = requests.Session()
+    session.mount("http://", Answer())
+    instrument_requests(session)
+    try:
+        session.get(
+            "http://api.test/a", headers={"TraceParent": "00-" + "1" * 32 + "-" + "1" * 16 + "-01"}
+        )
+        token = context.attach(baggage.set_baggage("tenant", "t1"))
+        try:
+            session.get("http://api.test/b")
+        finally:
+            context.detach(token)
+    finally:
+        uninstrument_requests(session)
+    first, second = telemetry.spans
+    assert [k for k in seen[0].headers if k.lower() == "traceparent"] == ["traceparent"]
+    assert seen[0].headers["traceparent"] == (
+        f"00-{first.context.trace_id:032x}-{first.context.span_id:016x}"
+        f"-{int(first.context.trace_flags):02x}"
+    )
+    assert seen[1].headers["traceparent"].split("-")[2] == f"{second.context.span_id:016x}"
+    assert seen[1].headers["baggage"] == "tenant=t1"
+
+
 def test_the_wsgi_exchange_leaves_the_environ_when_the_response_closes(
     telemetry: Captured,
 ) -> None:

@@ -115,13 +115,10 @@ def _inject(headers: Any, span: Span, setitem_replaces: bool, host: str) -> None
     mapping setter (which decodes and scans every header of the request, twice).
     """
     context = None
-    if baggage.get_all() and not forwards_baggage(host):
-        context = baggage.clear()  # the trace goes on; the baggage stays home
-    if (
-        setitem_replaces
-        and propagation._uses_default_propagators()
-        and not baggage.get_all(context)
-    ):
+    carried = baggage.get_all()
+    if carried and not forwards_baggage(host):
+        context, carried = baggage.clear(), {}  # the trace goes on; the baggage stays home
+    if setitem_replaces and not carried and propagation._uses_default_propagators():
         span_context = span.get_span_context()
         if span_context.is_valid:
             headers[_traceparent.TRACEPARENT] = _traceparent.format_traceparent(span_context)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from obskit import propagation
 from obskit._providers import sdk_tracer
@@ -49,6 +50,8 @@ def _traced_adapter_send(original: Any) -> Any:
             parsed.hostname or "",
             parsed.port,
             count,
+            # a CaseInsensitiveDict replaces every spelling of a name on assignment
+            setitem_replaces=type(request.headers) is CaseInsensitiveDict,
         )
         try:
             response = original(self, request, *args, **kwargs)
