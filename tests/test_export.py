@@ -8,11 +8,13 @@ asserted is the requirement itself: exit and ``shutdown()`` within ``shutdown_ti
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -20,8 +22,11 @@ from typing import Any
 
 import pytest
 from benchmarks import dead_collector
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
 
 import obskit
+from obskit._export import BoundedMetricReader
 from tests.support.collectors import COLLECTORS, trickling_server
 from tests.support.otlp_receiver import free_port, grpc_receiver, http_receiver
 from tests.support.subprocess_run import run_python
@@ -393,3 +398,23 @@ def test_after_a_failure_one_span_probes_the_collector() -> None:
     print(f"\nspans dropped against a closed port, by reason: {dropped}")
     assert dropped["export_failed"] == 128 + 1  # the first batch, then a one-span probe
     assert dropped["queue_full"] == 1000 - 128 - 256  # the rest waits in the full queue
+
+
+def test_metric_shutdown_keeps_to_the_deadline_the_reader_passes() -> None:
+    """The SDK's reader hands its exporter what is left of its deadline (``timeout=``, in ms):
+    an exporter whose close never returns is left behind at that deadline, not at 30 s."""
+    released = threading.Event()
+
+    class NeverClosed(ConsoleMetricExporter):
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            released.wait(60)
+
+    provider = MeterProvider(
+        metric_readers=[BoundedMetricReader(lambda: NeverClosed(out=io.StringIO()), 1.0)]
+    )
+    started = time.monotonic()
+    provider.shutdown(timeout_millis=500)
+    took = time.monotonic() - started
+    released.set()
+    print(f"\nmeter provider shutdown(500 ms) with an exporter that never closes: {took:.2f} s")
+    assert took < 0.5 + SLACK

@@ -389,7 +389,8 @@ class _BoundedMetricExporter(MetricExporter):
         return True  # nothing is held here: the reader hands each collection to export()
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        run_bounded(self._exporter.current.shutdown, timeout_millis / 1000)
+        # the SDK's reader passes what is left of its own deadline as ``timeout`` (ms)
+        run_bounded(self._exporter.current.shutdown, kwargs.get("timeout", timeout_millis) / 1000)
 
 
 class BoundedMetricReader(PeriodicExportingMetricReader):
