@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,14 +11,15 @@ import pytest
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import Logger
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 import obskit
+from obskit._losses import losses
 from obskit.conventions import Registry
 from obskit.logging import OTelLogBridge, configure_logging, get_logger
 from obskit.testing import capture
 from tests.logging.conftest import Output
 from tests.support.otlp_receiver import attributes, http_receiver
-from tests.support.subprocess_run import run_python
 
 
 def test_events_become_log_records_under_the_current_span(
@@ -126,42 +128,42 @@ def test_an_event_name_is_the_records_event_name(
     assert sentence.event_name is None  # a sentence is not a name: only the body
 
 
-_EXPORT_TWICE = """
-    import io, json, obskit
-    from opentelemetry import trace
-    from opentelemetry.sdk._logs import Logger
-    from obskit.logging import configure_logging
-    from obskit.testing import capture
-
-    emitted = []
-    original = Logger.emit
-    def counting(self, *args, **kwargs):
-        emitted.append(kwargs.get("body"))
-        return original(self, *args, **kwargs)
-    Logger.emit = counting
-    telemetry = obskit.configure(service_name="orders", exporter="otlp", endpoint=ENDPOINT)
-    configure_logging(stream=io.StringIO(), format="json")
-    log = obskit.get_logger("shop")
-    fields = dict(
-        server_port=8080, ratio=0.5, ok=True, tags=["a", "b"], mixed=[1, "x"],
-        nested={"k": 1}, password="hunter2", note="card 4111 1111 1111 1111",
+def _exporting(endpoint: str, mode: str = "warn") -> obskit.Telemetry:
+    """obskit's own OTLP export to ``endpoint``, JSON lines to nowhere."""
+    telemetry = obskit.configure(
+        service_name="orders", exporter="otlp", endpoint=endpoint, mode=mode
     )
-    with trace.get_tracer("t").start_as_current_span("work"):
-        log.warning("order_received", **fields)  # obskit's own export only: queued directly
-        with capture():
-            log.warning("order_received", **fields)  # capture listens: through Logger.emit
-        log.info("Order received from the web shop")
-    ok = telemetry.force_flush()
-    telemetry.shutdown()
-    print(json.dumps({"flushed": ok, "emitted": emitted}))
-"""
+    configure_logging(stream=io.StringIO(), format="json")
+    return telemetry
 
 
-def test_the_directly_queued_record_is_the_one_logger_emit_builds() -> None:
+def test_the_directly_queued_record_is_the_one_logger_emit_builds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """obskit's own export: the bridge builds the record once and queues it, without
     ``Logger.emit``; the collector receives exactly what the SDK's path sends."""
+    emitted: list[Any] = []
+    original = Logger.emit
+
+    def counting(self: Logger, *args: Any, **kwargs: Any) -> None:
+        emitted.append(kwargs.get("body"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Logger, "emit", counting)
+    fields: dict[str, Any] = dict(
+        server_port=8080, ratio=0.5, ok=True, tags=["a", "b"], mixed=[1, "x"],
+        nested={"k": 1}, password="hunter2", note="card 4111 1111 1111 1111",
+    )  # fmt: skip
     with http_receiver() as (endpoint, received):
-        out = run_python(_EXPORT_TWICE.replace("ENDPOINT", repr(endpoint)))["result"]
+        telemetry = _exporting(endpoint)
+        log = get_logger("shop")
+        with trace.get_tracer("t").start_as_current_span("work"):
+            log.warning("order_received", **fields)  # obskit's own export only: queued directly
+            with capture():
+                log.warning("order_received", **fields)  # capture listens: through Logger.emit
+            log.info("Order received from the web shop")
+        flushed = telemetry.force_flush()
+        telemetry.shutdown()
         records = [
             record
             for record in received.log_records()
@@ -179,13 +181,14 @@ def test_the_directly_queued_record_is_the_one_logger_emit_builds() -> None:
             for scope_logs in resource_logs.scope_logs
             if any(record in records for record in scope_logs.log_records)
         }
-    assert out == {"flushed": True, "emitted": ["order_received"]}  # one of three via emit
-    direct, emitted, sentence = records
-    assert direct.time_unix_nano <= emitted.time_unix_nano
-    for record in (direct, emitted):
+    assert flushed is True
+    assert emitted == ["order_received"]  # one of three through Logger.emit
+    direct, through_emit, sentence = records
+    assert direct.time_unix_nano <= through_emit.time_unix_nano
+    for record in (direct, through_emit):
         record.ClearField("time_unix_nano")
         record.ClearField("observed_time_unix_nano")
-    assert direct == emitted
+    assert direct == through_emit
     assert direct.event_name == "order_received"
     assert direct.severity_text == "WARNING"
     assert len(direct.trace_id) == 16 and direct.span_id == sentence.span_id
@@ -205,86 +208,51 @@ def test_the_directly_queued_record_is_the_one_logger_emit_builds() -> None:
     assert all(resource["service.name"] == "orders" for resource in resources)
 
 
-_FULL_QUEUE = """
-    import io, json, obskit
-    from obskit._losses import losses
-    from obskit.logging import configure_logging
-
-    obskit.configure(service_name="orders", exporter="otlp", endpoint=ENDPOINT, mode="off")
-    configure_logging(stream=io.StringIO(), format="json")
-    log = obskit.get_logger("shop")
-    for n in range(20):
-        log.info("order_received", n=n)
-    print(json.dumps({"dropped": losses.total("log")}))
-"""
-
-
-def test_a_full_export_queue_drops_and_counts_before_building() -> None:
+def test_a_full_export_queue_drops_and_counts_before_building(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_BLRP_MAX_QUEUE_SIZE", "5")
+    monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "60000")
     with http_receiver() as (endpoint, _):
-        out = run_python(
-            _FULL_QUEUE.replace("ENDPOINT", repr(endpoint)),
-            {"OTEL_BLRP_MAX_QUEUE_SIZE": "5", "OTEL_BLRP_SCHEDULE_DELAY": "60000"},
-        )["result"]
-    assert out == {"dropped": 15}
-
-
-_HOST_PROCESSOR = """
-    import io, json, obskit
-    from opentelemetry.sdk._logs.export import (
-        InMemoryLogRecordExporter, SimpleLogRecordProcessor,
-    )
-    from obskit.logging import configure_logging
-
-    telemetry = obskit.configure(
-        service_name="orders", exporter="otlp", endpoint=ENDPOINT, mode="off"
-    )
-    configure_logging(stream=io.StringIO(), format="json")
-    log = obskit.get_logger("shop")
-    log.info("before")
-    mine = InMemoryLogRecordExporter()
-    telemetry.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(mine))
-    log.info("after", order_id="o-1")
-    telemetry.force_flush()
-    telemetry.shutdown()
-    print(json.dumps([
-        [r.log_record.body, dict(r.log_record.attributes)] for r in mine.get_finished_logs()
-    ]))
-"""
+        _exporting(endpoint, mode="off")
+        for n in range(20):
+            get_logger("shop").info("order_received", n=n)
+        assert losses.total("log") == 15
 
 
 def test_a_processor_added_to_obskits_provider_gets_the_sdks_records() -> None:
     with http_receiver() as (endpoint, received):
-        out = run_python(_HOST_PROCESSOR.replace("ENDPOINT", repr(endpoint)))["result"]
+        telemetry = _exporting(endpoint, mode="off")
+        log = get_logger("shop")
+        log.info("before")
+        mine = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+        telemetry.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(mine))
+        log.info("after", order_id="o-1")
+        telemetry.force_flush()
+        telemetry.shutdown()
         bodies = [record.body.string_value for record in received.log_records()]
-    assert out == [["after", {"order_id": "o-1"}]]
+    found = [
+        (r.log_record.body, dict(r.log_record.attributes or {})) for r in mine.get_finished_logs()
+    ]
+    assert found == [("after", {"order_id": "o-1"})]
     assert bodies == ["before", "after"]
 
 
-_BURST = """
-    import io, json, time, obskit
-    from obskit._losses import losses
-    from obskit.logging import configure_logging
-    from tests.support.otlp_receiver import http_receiver
-
-    with http_receiver() as (endpoint, received):
-        obskit.configure(service_name="orders", exporter="otlp", endpoint=endpoint, mode="off")
-        configure_logging(stream=io.StringIO(), format="json")
-        log = obskit.get_logger("shop")
-        for n in range(20000):
-            log.info("order_received", n=n)
-        deadline = time.monotonic() + 10
-        while len(received.log_records()) < 20000 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        exported = len(received.log_records())
-    print(json.dumps({"exported": exported, "dropped": losses.total("log")}))
-"""
-
-
-def test_a_burst_is_exported_batch_by_batch_not_after_the_schedule_delay() -> None:
+def test_a_burst_is_exported_batch_by_batch_not_after_the_schedule_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The export worker is woken whenever a whole batch waits, also when it was still busy
     with the previous ones as the queue passed a batch (it used to sleep out the delay, here
     a minute, while the queue filled up and then dropped)."""
-    out = run_python(
-        _BURST, {"OTEL_BLRP_SCHEDULE_DELAY": "60000", "OTEL_BLRP_MAX_QUEUE_SIZE": "100000"}
-    )["result"]
-    assert out == {"exported": 20000, "dropped": 0}
+    monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "60000")
+    monkeypatch.setenv("OTEL_BLRP_MAX_QUEUE_SIZE", "100000")
+    with http_receiver() as (endpoint, received):
+        _exporting(endpoint, mode="off")
+        log = get_logger("shop")
+        for n in range(20000):
+            log.info("order_received", n=n)
+        deadline = time.monotonic() + 10  # a bound on waiting, not a measured threshold
+        while len(received.log_records()) < 20000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        exported = len(received.log_records())
+    assert (exported, losses.total("log")) == (20000, 0)
