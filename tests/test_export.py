@@ -371,6 +371,35 @@ def test_capture_sees_the_metrics_of_a_service_that_exports() -> None:
     assert points[0][1].count == 1
 
 
+def test_capture_says_once_when_it_cannot_see_the_metrics_of_a_service_that_exports() -> None:
+    """``obskit.testing`` imported after ``configure()`` with an exporter: the capture reader was
+    not attached, and ``capture()`` says so once instead of returning no metrics without a word."""
+    out = run_python(
+        """
+        import json, obskit
+        obskit.configure(service_name="svc", exporter="otlp",
+                         endpoint="http://127.0.0.1:9", shutdown_timeout=1)
+        from obskit.testing import capture
+
+        @obskit.traced.consumer("orders", system="rabbitmq")
+        def handle(message):
+            return None
+
+        seen = []
+        for _ in range(3):
+            with capture() as captured:
+                handle({"headers": {}})
+            seen.append(len(captured.metrics))
+        print(json.dumps(seen))
+        """
+    )
+    warnings = [line for line in out["stderr"].splitlines() if "capture() sees no metrics" in line]
+    assert out["result"] == [0, 0, 0]
+    assert len(warnings) == 1
+    assert "import obskit.testing before configure()" in warnings[0]
+    assert "or use exporter=" in warnings[0]
+
+
 PROBE = """
 import json, time
 import obskit

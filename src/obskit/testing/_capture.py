@@ -8,6 +8,7 @@ stops receiving, and reading ``Captured.metrics`` collects for all open captures
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from obskit._state import STATE
 from obskit.testing._trace import SpanNotFound, TraceTree
 
 MetricPoint = tuple[str, dict[str, Any], Any]
+
+_log = logging.getLogger("obskit")
 
 
 class Captured:
@@ -147,6 +150,20 @@ def _close_capture(telemetry: Captured) -> None:
                     break
 
 
+def _warn_if_metrics_unreadable() -> None:
+    """obskit's own meter provider without the capture reader: a service that exports and
+    imported ``obskit.testing`` only after ``configure()`` (see ``_setup._may_capture``)."""
+    if (
+        _state.captured_metric_reader() is None
+        and _state.meter_provider() in STATE.sinks.created
+        and _state.first_time("capture_without_metrics")
+    ):
+        _log.warning(
+            "obskit: capture() sees no metrics: configure() ran before obskit.testing was "
+            'imported; import obskit.testing before configure(), or use exporter="memory"'
+        )
+
+
 @contextmanager
 def capture() -> Iterator[Captured]:
     """Record spans, logs and metrics in memory for the duration of the block.
@@ -158,6 +175,7 @@ def capture() -> Iterator[Captured]:
     import obskit.logging  # noqa: F401  (the log chain: obskit's own events reach the capture)
 
     _setup.ensure_sdk_for_capture()
+    _warn_if_metrics_unreadable()
     span_fanout, log_fanout = _setup.attach_sinks()
     telemetry = Captured()
     span_processor = SimpleSpanProcessor(telemetry._spans)
