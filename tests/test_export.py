@@ -252,6 +252,84 @@ def test_export_resumes_after_the_collector_comes_back_more(protocol: str, colle
     _resume(protocol, collector)
 
 
+OUTAGES = """
+import json, logging, sys, time
+import obskit
+from obskit._losses import losses
+from tests.support.otlp_receiver import {receiver}
+obskit.configure(service_name="outages", exporter="otlp", endpoint="http://127.0.0.1:{port}",
+                 protocol={protocol!r}, shutdown_timeout=1)
+
+@obskit.traced
+def work():
+    return None
+
+def failed():
+    return losses.counts.get(("span", "export_failed"), 0) + losses.counts.get(
+        ("span", "export_timeout"), 0)
+
+def until(done):
+    deadline = time.monotonic() + 20
+    while not done() and time.monotonic() < deadline:
+        work()
+        time.sleep(0.05)
+
+def two_failed_exports():
+    until(lambda: failed() > 0)
+    first = failed()
+    until(lambda: failed() > first)
+
+two_failed_exports()
+# the collector refused the data: not an outage, told even while the outage is quiet
+logging.getLogger({refusal_logger!r}).error({refusal!r}, *{refusal_args!r})
+print("--- collector back", file=sys.stderr, flush=True)
+with {receiver}(port={port}) as (_endpoint, received):
+    until(lambda: received.spans())
+print("--- collector gone again", file=sys.stderr, flush=True)
+two_failed_exports()
+print(json.dumps({{"failed": failed(), "received": len(received.spans())}}))
+"""
+
+REFUSALS = {
+    "http/protobuf": (
+        "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+        "Failed to export %s batch code: %s, reason: %s",
+        ("spans", 401, "Unauthorized"),
+    ),
+    "grpc": (
+        "opentelemetry.exporter.otlp.proto.grpc.exporter",
+        "Failed to export %s to %s, error code: %s, error details: %s",
+        ("traces", "collector:4317", "StatusCode.UNAUTHENTICATED", "no token"),
+    ),
+}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_collector_outage_reaches_the_host_logs_once_per_outage(protocol: str) -> None:
+    """The OTLP exporters log every retry and every failed batch; the host's logs get one of
+    those lines per outage (the drops are counted), the next outage's once export came back, and
+    a record that is not about an outage (the collector refusing the data) as it comes. (The
+    gRPC exporter's own filter drops a record repeating the last within 20 s: the second
+    outage's line may be the one its metrics export logs at exit.)"""
+    port = free_port()
+    logger, refusal, args = REFUSALS[protocol]
+    code = OUTAGES.format(
+        receiver="grpc_receiver" if protocol == "grpc" else "http_receiver", port=port,
+        protocol=protocol, refusal_logger=logger, refusal=refusal, refusal_args=args,
+    )  # fmt: skip
+    out = run_python(code, {"OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_EXPORTER_OTLP_TIMEOUT": "1"})
+    phases = out["stderr"].split("--- collector ")
+    outage_lines = [
+        [line for line in phase.splitlines() if "Transient error" in line or "Failed" in line]
+        for phase in phases
+    ]
+    print(f"\n{protocol}: {out['result']}; exporter lines per phase: {outage_lines}")
+    assert out["result"]["failed"] >= 4 and out["result"]["received"] > 0
+    first, back, again = outage_lines
+    assert len(first) == 2 and args[2] in first[1]  # down: one line, then the refusal
+    assert len(back + again) == 1  # down again (some time before exit): one line
+
+
 def test_handler_throughput_with_a_dead_collector_is_printed() -> None:
     """The figure (target >= 0.8x of ``exporter="none"``); the full run is
     ``python -m benchmarks.dead_collector``. No time is asserted on a shared machine."""

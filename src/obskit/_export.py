@@ -16,7 +16,10 @@ model (a bounded queue, one worker thread, batches) and bounds every wait:
   and resumes export once the collector is back;
 - ``force_flush(timeout_millis)`` and ``shutdown(timeout_millis)`` return by their deadline;
 - after ``fork()`` the child gets an empty queue, a new worker and a new exporter (the parent's
-  connections are not the child's to use).
+  connections are not the child's to use);
+- the OTLP exporters log each retry and each failed batch of an outage into the host's logs:
+  :data:`outage_log` lets the first of those lines through, and the next outage's once an export
+  has succeeded again (the losses are counted, and warned about once, in ``_losses``).
 
 Metrics keep the SDK's periodic reader (:class:`BoundedMetricReader`), with the same deadline on
 each export and a forked child's own exporter.
@@ -25,6 +28,7 @@ each export and a forked child's own exporter.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import threading
 import time
@@ -52,6 +56,8 @@ __all__ = [
     "BoundedMetricReader",
     "BoundedSpanProcessor",
     "Limits",
+    "OutageLog",
+    "outage_log",
     "run_all_bounded",
     "run_bounded",
 ]
@@ -106,6 +112,61 @@ def run_all_bounded(
     deadline = time.monotonic() + timeout
     started = [_Started(call) for call in calls]
     return [call.wait(deadline - time.monotonic()) for call in started]
+
+
+#: gRPC codes the OTLP exporter retries: the collector is unreachable or overloaded, not wrong
+_RETRIED_GRPC_CODES: Final = frozenset(
+    {"CANCELLED", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED", "OUT_OF_RANGE",
+     "UNAVAILABLE", "DATA_LOSS"}
+)  # fmt: skip
+
+
+def _is_outage(record: logging.LogRecord) -> bool:
+    """Whether an OTLP exporter's record says the collector could not be reached (a retry, or
+    a batch given up for it), rather than that it refused the data (a status worth each line)."""
+    template = record.msg
+    if not isinstance(template, str):
+        return False
+    if template.startswith("Transient error") or "due to timeout, max retries" in template:
+        return True
+    args = record.args if isinstance(record.args, tuple) else ()
+    if template.startswith("Failed to export %s batch code:"):  # HTTP: no status at all
+        return len(args) > 1 and args[1] is None
+    if template.startswith("Failed to export %s to %s, error code:"):  # gRPC
+        return len(args) > 2 and getattr(args[2], "name", None) in _RETRIED_GRPC_CODES
+    return False
+
+
+class OutageLog(logging.Filter):
+    """Installed on the OTLP exporters' loggers: one line per collector outage reaches the
+    host's logs, not one per retry; every other record passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._told = False
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _is_outage(record):
+            return True
+        with self._lock:
+            told, self._told = self._told, True
+        return not told
+
+    def ended(self) -> None:
+        """An export succeeded: the next outage is told again."""
+        self._told = False
+
+    def install(self, *exporter_classes: type) -> None:
+        """On the loggers of these exporters' OTLP modules (their mixins' too), once each."""
+        modules = {cls.__module__ for made in exporter_classes for cls in made.__mro__}
+        for module in sorted(modules):
+            logger = logging.getLogger(module)
+            if module.startswith("opentelemetry.exporter.otlp") and self not in logger.filters:
+                logger.addFilter(self)
+
+
+outage_log = OutageLog()
 
 
 class _Replaceable(Generic[_E]):
@@ -296,6 +357,7 @@ class _Batcher(Generic[_T]):
         timeout = min(self._limits.export_timeout, deadline - time.monotonic())
         finished, result = self._exporter.run(lambda exporter: exporter.export(batch), timeout)
         if finished and getattr(result, "name", None) == "SUCCESS":  # every SDK result enum
+            outage_log.ended()
             self._backoff = 0.0
             self._retry_at = 0.0
             return True
@@ -383,7 +445,11 @@ class _BoundedMetricExporter(MetricExporter):
             lambda exporter: exporter.export(metrics_data, timeout_millis=timeout_millis),
             min(self._timeout, timeout_millis / 1000),
         )
-        return result if finished and result is not None else MetricExportResult.FAILURE
+        if not finished or result is None:
+            return MetricExportResult.FAILURE
+        if result is MetricExportResult.SUCCESS:
+            outage_log.ended()
+        return result
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return True  # nothing is held here: the reader hands each collection to export()

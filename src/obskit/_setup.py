@@ -51,6 +51,7 @@ from obskit._export import (
     BoundedMetricReader,
     BoundedSpanProcessor,
     Limits,
+    outage_log,
     run_all_bounded,
 )
 from obskit._fanout import LogFanout, SpanFanout
@@ -497,12 +498,14 @@ def _otlp_exporters(
     protocol: str, endpoint: str | None, timeout: float
 ) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], Any]]:
     """Factories, not exporters: a stuck exporter is replaced, and a forked child builds its
-    own (the parent's connections are not the child's)."""
+    own (the parent's connections are not the child's). Their loggers tell the host's logs of
+    an outage once, not at every retry (:class:`obskit._export.OutageLog`)."""
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
+        outage_log.install(OTLPSpanExporter, OTLPLogExporter, OTLPMetricExporter)
         return (
             partial(OTLPSpanExporter, endpoint=endpoint, timeout=timeout),
             partial(OTLPLogExporter, endpoint=endpoint, timeout=timeout),
@@ -520,6 +523,7 @@ def _otlp_exporters(
         OTLPSpanExporter as HTTPSpanExporter,
     )
 
+    outage_log.install(HTTPSpanExporter, HTTPLogExporter, HTTPMetricExporter)
     base = endpoint.rstrip("/") if endpoint else None
     return (
         partial(HTTPSpanExporter, endpoint=f"{base}/v1/traces" if base else None, timeout=timeout),
