@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
+import pytest
 from tests.support.registries import MODEL
 
-from obskit.conventions import Attribute, Metric, load_registry
-from obskit.conventions._semconv_package import semconv_package
+from obskit.conventions import Attribute, Metric, _semconv_package, load_registry
+from obskit.conventions._semconv_package import SemconvPackage, semconv_package
 
 
 def test_names_enums_and_stability_from_the_package() -> None:
@@ -78,3 +80,37 @@ def test_vendored_model_and_installed_package_agree_on_stable_names() -> None:
     metrics = [m for m in model.metrics.values() if m.source.startswith(str(MODEL))]
     assert _stable(metrics) == _stable(package.metrics)
     assert "http.server.request.duration" in _stable(package.metrics)
+
+
+def _fresh_parse(monkeypatch: pytest.MonkeyPatch, cache: str) -> SemconvPackage:
+    monkeypatch.setenv("OBSKIT_CACHE_DIR", cache)
+    return semconv_package.__wrapped__()
+
+
+def test_the_parse_is_kept_for_the_next_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``obskit lint`` starts once per pre-commit run: the package's ~100 sources are parsed
+    once per release, not once per process."""
+    first = _fresh_parse(monkeypatch, str(tmp_path))
+    (kept,) = tmp_path.glob(f"semconv-{first.version}-*.pickle")
+
+    def no_parse(root: Path) -> list[Attribute]:
+        raise AssertionError("the package was parsed again")
+
+    monkeypatch.setattr(_semconv_package, "_attributes", no_parse)
+    assert _fresh_parse(monkeypatch, str(tmp_path)) == first
+    assert list(tmp_path.iterdir()) == [kept]  # no partial file left behind
+
+
+def test_a_damaged_or_unwritable_cache_is_parsed_around(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    expected = _fresh_parse(monkeypatch, "")  # caching off: nothing written anywhere
+    (tmp_path / "cache").mkdir()
+    _fresh_parse(monkeypatch, str(tmp_path / "cache"))
+    (kept,) = (tmp_path / "cache").iterdir()
+    kept.write_bytes(b"not a pickle")
+    assert _fresh_parse(monkeypatch, str(tmp_path / "cache")) == expected
+    (tmp_path / "a-file").write_text("")
+    assert _fresh_parse(monkeypatch, str(tmp_path / "a-file" / "cache")) == expected
