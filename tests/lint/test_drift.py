@@ -61,6 +61,14 @@ def test_missing_directory_is_a_usage_error(cli: RunCli) -> None:
     assert cli("drift", SAMPLES / "nope").code == 2
 
 
+def test_a_file_that_is_not_python_is_a_usage_error(tmp_path: Path, cli: RunCli) -> None:
+    captured = tmp_path / "spans.jsonl"
+    captured.write_text("{}\n")
+    result = cli("drift", captured)
+    assert result.code == 2
+    assert f"not a directory, a .py file or an importable module: {captured}" in result.err
+
+
 def test_services_sharing_a_directory_name_stay_apart(tmp_path: Path, cli: RunCli) -> None:
     first, second = tmp_path / "team1" / "api", tmp_path / "team2" / "api"
     shutil.copytree(ORDERS, first)

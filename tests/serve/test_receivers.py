@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from opentelemetry.proto.collector.trace.v1 import (  # type: ignore[import-unty
 from opentelemetry.proto.trace.v1 import trace_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from obskit.serve import Server, Store
+from tests.serve.conftest import free_port
 
 LIMIT = 64 * 1024
 TRACE_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -213,3 +215,18 @@ def test_grpc_stores_and_refuses_bad_payloads_by_the_protocol(server: Server) ->
         assert raised.value.code() == code
     _grpc_export(server, request(8).SerializeToString())
     assert stored(server) == 2
+
+
+@pytest.mark.parametrize("taken", ["port", "otlp_port", "grpc_port"])
+def test_a_port_in_use_is_named_and_the_others_are_let_go(taken: str) -> None:
+    """Three ports: the error says which one, and the ports taken before it are free again."""
+    ports = {"port": free_port(), "otlp_port": free_port(), "grpc_port": free_port()}
+    purpose = {"port": "the pages", "otlp_port": "OTLP/HTTP", "grpc_port": "OTLP/gRPC"}[taken]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", ports[taken]))
+        holder.listen()
+        with pytest.raises(OSError, match=f"127.0.0.1:{ports[taken]} for {purpose}"):
+            Server(Store(":memory:"), **ports).start()
+    for port in ports.values():  # nothing is still bound by the failed start
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))

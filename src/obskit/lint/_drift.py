@@ -65,8 +65,8 @@ def service_source(spec: str) -> tuple[Path, str] | None:
     path = Path(spec)
     if path.is_dir():
         return path, path.resolve().name or spec
-    if path.is_file():
-        return path, path.stem
+    if path.is_file():  # a captured-telemetry file given here by mistake is not a service
+        return (path, path.stem) if path.suffix == ".py" else None
     if not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", spec):
         return None
     for base in ("", *sys.path):

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     sources = [service_source(spec) for spec in args.paths]
     for spec, source in zip(args.paths, sources, strict=True):
         if source is None:
-            message = f"not a directory, a file or an importable module: {spec}"
+            message = f"not a directory, a .py file or an importable module: {spec}"
             print(f"obskit drift: error: {message}", file=sys.stderr)
             return 2
     found = [s for s in sources if s is not None]

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.start()
     except OSError as exc:
-        print(f"obskit serve: cannot listen: {exc}", file=sys.stderr)
+        print(f"obskit serve: {exc}", file=sys.stderr)
         return 1
     print(
         f"obskit serve: {server.url}  (OTLP/HTTP {server.otlp_url}, OTLP/gRPC "

@@ -35,6 +35,14 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+def _listen(host: str, port: int, purpose: str, handler: Any) -> _HTTPServer:
+    try:
+        return _HTTPServer((host, port), handler)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise OSError(f"cannot listen on {host}:{port} for {purpose}: {reason}") from exc
+
+
 @dataclass
 class Server:
     """Receive OTLP on ``otlp_port`` (HTTP) and ``grpc_port``; serve pages on ``port``.
@@ -50,16 +58,32 @@ class Server:
     max_payload: int = MAX_PAYLOAD
 
     def start(self) -> Server:
+        """Listen on the three ports. A port that cannot be had raises :class:`OSError` naming
+        it and what it was for (three ports, one message would leave the user guessing), and
+        the ports already taken are let go."""
         self.ingest = Ingest(self.store)
-        self._web = _HTTPServer((self.host, self.port), web_handler(self.store))
-        self._otlp = _HTTPServer(
-            (self.host, self.otlp_port), otlp_handler(self.ingest, self.max_payload)
-        )
+        opened: list[_HTTPServer] = []
+        try:
+            self._web = _listen(self.host, self.port, "the pages", web_handler(self.store))
+            opened.append(self._web)
+            handler = otlp_handler(self.ingest, self.max_payload)
+            self._otlp = _listen(self.host, self.otlp_port, "OTLP/HTTP", handler)
+            opened.append(self._otlp)
+            self._grpc: Any
+            address = f"{self.host}:{self.grpc_port}"
+            try:
+                self._grpc, grpc_port = grpc_server(self.ingest, address, self.max_payload)
+            except RuntimeError as exc:  # grpc's "Failed to bind to address"
+                raise OSError(f"cannot listen on {address} for OTLP/gRPC: {exc}") from exc
+            if not grpc_port:
+                raise OSError(f"cannot listen on {address} for OTLP/gRPC")
+        except OSError:
+            for server in opened:
+                server.server_close()
+            self.ingest.close()
+            raise
         self.port, self.otlp_port = self._web.server_port, self._otlp.server_port
-        self._grpc: Any
-        self._grpc, self.grpc_port = grpc_server(
-            self.ingest, f"{self.host}:{self.grpc_port}", self.max_payload
-        )
+        self.grpc_port = grpc_port
         self._grpc.start()
         for server in (self._web, self._otlp):
             threading.Thread(target=server.serve_forever, name="obskit-serve", daemon=True).start()
