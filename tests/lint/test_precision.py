@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -20,6 +19,7 @@ from typing import NamedTuple
 import pytest
 
 from obskit.cli import main
+from tests.support.unavailable import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRIB = "0.66b1"
@@ -60,9 +60,7 @@ def _unpack(target: Path) -> None:
     )
     if result.returncode != 0:
         message = f"cannot download the pinned sources: {result.stderr[-1000:]}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)  # under CI a missing input fails the run, never skips it
-        pytest.skip(message)
+        unavailable(message)
     source = target / "src"
     for wheel in sorted(wheels.glob("*.whl")):
         with zipfile.ZipFile(wheel) as archive:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import types
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -101,9 +103,9 @@ def test_pika_callback_signature(telemetry: Captured) -> None:
     assert span.attributes["obskit.message.attempt"] == 2
 
 
-def test_a_delivery_span_starts_with_its_age_attempt_and_redelivery(telemetry: Captured) -> None:
-    """Samplers and ``on_start`` processors see them, and the SDK checks them once (no
-    ``set_attribute`` after the start)."""
+@contextlib.contextmanager
+def attributes_at_start() -> Iterator[list[dict[str, Any]]]:
+    """The attributes each span has when it starts, as samplers and ``on_start`` see them."""
     from opentelemetry.sdk.trace import SpanProcessor
 
     from obskit import _setup
@@ -118,6 +120,15 @@ def test_a_delivery_span_starts_with_its_age_attempt_and_redelivery(telemetry: C
     processor = AtStart()
     fanout.targets.add(processor)
     try:
+        yield at_start
+    finally:
+        fanout.targets.remove(processor)
+
+
+def test_a_delivery_span_starts_with_its_age_attempt_and_redelivery(telemetry: Captured) -> None:
+    """Samplers and ``on_start`` processors see them, and the SDK checks them once (no
+    ``set_attribute`` after the start)."""
+    with attributes_at_start() as at_start:
 
         @obskit.traced.consumer("orders", system="rabbitmq")
         def on_message(channel: Any, method: Any, properties: Any, body: bytes) -> None: ...
@@ -125,8 +136,6 @@ def test_a_delivery_span_starts_with_its_age_attempt_and_redelivery(telemetry: C
         method = pika.spec.Basic.Deliver(delivery_tag=7, redelivered=True, routing_key="orders")
         sent = int(time.time()) - 5
         on_message(None, method, pika.BasicProperties(headers={}, timestamp=sent), b"{}")
-    finally:
-        fanout.targets.remove(processor)
     [started] = at_start
     assert started["obskit.message.redelivered"] is True
     assert started["obskit.message.attempt"] == 2
@@ -137,20 +146,7 @@ def test_a_delivery_span_starts_with_its_age_attempt_and_redelivery(telemetry: C
 def test_duplicates_order_and_the_sent_time_are_start_attributes_too(telemetry: Captured) -> None:
     """The duplicate window, the ordering check and the ``obskit-sent-at`` age are decided
     before the span starts; only their events come after."""
-    from opentelemetry.sdk.trace import SpanProcessor
-
-    from obskit import _setup
-
-    at_start: list[dict[str, Any]] = []
-
-    class AtStart(SpanProcessor):
-        def on_start(self, span: Any, parent_context: Any = None) -> None:
-            at_start.append(dict(span.attributes or {}))
-
-    fanout, _ = _setup.attach_sinks()
-    processor = AtStart()
-    fanout.targets.add(processor)
-    try:
+    with attributes_at_start() as at_start:
 
         @obskit.traced.consumer(
             "orders", system="rabbitmq", sequence=lambda m: (m["key"], m["number"])
@@ -161,8 +157,6 @@ def test_duplicates_order_and_the_sent_time_are_start_attributes_too(telemetry: 
         headers = {"traceparent": SAMPLED, "obskit-sent-at": sent}
         on_message({"headers": headers, "id": "m-1", "key": "k", "number": 2})
         on_message({"headers": headers, "id": "m-1", "key": "k", "number": 1})
-    finally:
-        fanout.targets.remove(processor)
     first, second = at_start
     assert 3 <= first["obskit.message.age"] < 60
     assert "obskit.message.duplicate" not in first
