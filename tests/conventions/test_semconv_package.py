@@ -114,3 +114,16 @@ def test_a_damaged_or_unwritable_cache_is_parsed_around(
     assert _fresh_parse(monkeypatch, str(tmp_path / "cache")) == expected
     (tmp_path / "a-file").write_text("")
     assert _fresh_parse(monkeypatch, str(tmp_path / "a-file" / "cache")) == expected
+
+
+def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container user without a home: the registry still loads, nothing is kept."""
+    expected = _fresh_parse(monkeypatch, "")
+    monkeypatch.delenv("OBSKIT_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert semconv_package.__wrapped__() == expected

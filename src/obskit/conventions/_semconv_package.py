@@ -182,16 +182,21 @@ def _cache_file(root: Path, version: str) -> Path | None:
 
     The name holds the package's place and version and this module's and the model's own
     source, so another package, another release or another obskit never reads a stale
-    parse. ``OBSKIT_CACHE_DIR`` moves the cache; set empty, it turns it off.
+    parse. ``OBSKIT_CACHE_DIR`` moves the cache; set empty, it turns it off. No home directory
+    (a container without one) or sources that cannot be read also turn it off.
     """
-    folder = os.environ.get("OBSKIT_CACHE_DIR")
-    if folder is None:
-        folder = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "obskit")
-    if not folder:
+    try:
+        folder = os.environ.get("OBSKIT_CACHE_DIR")
+        if folder is None:
+            cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+            folder = str(Path(cache) / "obskit")
+        if not folder:
+            return None
+        key = hashlib.sha256(f"{root}\0{version}\0{sys.version_info[:2]}".encode())
+        for module in (__file__, _model_file()):
+            key.update(Path(module).read_bytes())
+    except (OSError, RuntimeError):  # RuntimeError: Path.home() found no home directory
         return None
-    key = hashlib.sha256(f"{root}\0{version}\0{sys.version_info[:2]}".encode())
-    for module in (__file__, _model_file()):
-        key.update(Path(module).read_bytes())
     return Path(folder) / f"semconv-{version or 'unknown'}-{key.hexdigest()[:16]}.pickle"
 
 
